@@ -1,0 +1,62 @@
+"""The `satchel` command line: one subcommand per toolchain concern, errors as one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from satchel import __version__
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8470
+
+
+@click.group()
+@click.version_option(__version__, prog_name="satchel")
+def main() -> None:
+    """Build, serve and package Satchel, the offline-first MCP client."""
+
+
+@main.command()
+@click.option("--app", "app_dir", type=click.Path(path_type=Path), default=Path("app"), show_default=True,
+              help="Source folder of the browser app.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+              help="Folder the static site is written to.")
+@click.option("--node-modules", type=click.Path(path_type=Path), default=None,
+              help="node_modules folder with the browser dependencies (default: next to the app folder).")
+def build(app_dir: Path, out_dir: Path, node_modules: Path | None) -> None:
+    """Render app/ into a static, precached dist/."""
+    from satchel.build import BuildError, build_app
+
+    try:
+        result = build_app(app_dir, out_dir, node_modules=node_modules)
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"built {out_dir} (build {result.build_hash[:12]}): "
+               f"{len(result.written)} file(s) written, {result.unchanged} unchanged, {len(result.removed)} removed")
+
+
+@main.command()
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+              help="Built site to serve.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--reload", "reload_app", type=click.Path(path_type=Path), default=None, is_flag=False,
+              flag_value=Path("app"), help="Rebuild from this app folder (default app/) whenever it changes.")
+def serve(dist_dir: Path, host: str, port: int, reload_app: Path | None) -> None:
+    """Serve dist/ with the headers an offline, cross-origin-isolated PWA needs."""
+    from satchel.server import ServeError, run_server
+
+    try:
+        run_server(dist_dir, host=host, port=port, reload_app=reload_app)
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+def tools() -> None:
+    """Run the pure-Python MCP tool server over stdio (for any MCP host)."""
+    from satchel.tools.stdio import serve_stdio
+
+    serve_stdio()
