@@ -1,0 +1,77 @@
+// Registers the service worker and follows its life: offline readiness, updates waiting, switching versions.
+//
+// A page only ever runs with files of one build: when a new version takes control (after the user asked for it,
+// possibly in another tab) every page that was controlled by the old one reloads.
+
+const SW_URL = "/sw.js";
+const UPDATE_CHECK_MS = 30 * 60_000;
+
+/**
+ * @param {{offlineStatus: HTMLElement, onUpdateWaiting: (activate: () => void) => void, onOfflineReady: () => void}} hooks
+ */
+export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOfflineReady }) {
+  const setStatus = (state, text) => {
+    offlineStatus.dataset.state = state;
+    offlineStatus.textContent = text;
+  };
+  if (!("serviceWorker" in navigator)) {
+    setStatus("unsupported", "Offline use is not available in this browser");
+    return;
+  }
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (hadController) window.location.reload();
+  });
+
+  let registration;
+  try {
+    registration = await navigator.serviceWorker.register(SW_URL, { type: "module", updateViaCache: "none" });
+  } catch (error) {
+    setStatus("error", `Offline use failed to start: ${error.message}`);
+    return;
+  }
+
+  const offerUpdate = (worker) => {
+    if (navigator.serviceWorker.controller) onUpdateWaiting(() => worker.postMessage({ type: "skip-waiting" }));
+  };
+  const follow = (worker) => {
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed") offerUpdate(worker);
+      if (worker.state === "redundant" && !registration.active) setStatus("error", "Offline use failed to install");
+    });
+  };
+  if (registration.waiting) offerUpdate(registration.waiting);
+  if (registration.installing) follow(registration.installing);
+  registration.addEventListener("updatefound", () => follow(registration.installing));
+
+  await navigator.serviceWorker.ready;
+  const build = await currentBuild();
+  setStatus("ready", build ? `Ready offline (build ${build.slice(0, 8)})` : "Ready offline");
+  onOfflineReady();
+
+  const checkForUpdate = () => {
+    if (navigator.onLine) registration.update().catch(() => {}); // unreachable server: try again later
+  };
+  window.addEventListener("online", checkForUpdate);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") checkForUpdate();
+  });
+  setInterval(checkForUpdate, UPDATE_CHECK_MS);
+}
+
+/** The build hash of the service worker controlling this page, once it controls it. */
+async function currentBuild() {
+  const controller =
+    navigator.serviceWorker.controller ??
+    (await new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener("controllerchange", () => resolve(navigator.serviceWorker.controller), {
+        once: true,
+      }),
+    ));
+  const channel = new MessageChannel();
+  const reply = new Promise((resolve) => {
+    channel.port1.onmessage = (event) => resolve(event.data.build);
+  });
+  controller.postMessage({ type: "build" }, [channel.port2]);
+  return reply;
+}

@@ -1,0 +1,132 @@
+// The precache: every file of one build, verified against its sha256, in a Cache named after that build.
+//
+// A build's cache is complete or it is not used: install fills it (reusing unchanged files from the previous
+// build's cache instead of downloading them again) and writes the manifest last, as the mark of completion; only
+// activation, which happens after a complete install, removes older builds' caches. Requests are answered from this
+// build's cache only, so a page never mixes files of two builds.
+
+const CACHE_PREFIX = "satchel-precache-";
+// Stored in each build's cache once every file is in: the mark that the cache is complete, and the list of hashes
+// the next build compares against to reuse unchanged files.
+const MANIFEST_KEY = "/__satchel__/precache-manifest.json";
+const PARALLEL_DOWNLOADS = 6;
+
+/** @param {ArrayBuffer} buffer */
+async function sha256Hex(buffer) {
+  const digest = await crypto.subtle.digest("SHA-256", buffer);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Run `task` over `items` with at most `limit` running at once; rejects with the first failure.
+ * @template T
+ * @param {T[]} items
+ * @param {number} limit
+ * @param {(item: T) => Promise<void>} task
+ */
+async function forEachLimited(items, limit, task) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** @typedef {{url: string, sha256: string, size: number}} PrecacheEntry */
+
+export class Precache {
+  /**
+   * @param {string} buildHash hash of the manifest, names this build's cache
+   * @param {PrecacheEntry[]} entries every file of the build
+   * @param {string} shellUrl the page answered to offline navigations
+   */
+  constructor(buildHash, entries, shellUrl) {
+    this.buildHash = buildHash;
+    this.cacheName = CACHE_PREFIX + buildHash;
+    this.entries = entries;
+    this.byUrl = new Map(entries.map((entry) => [entry.url, entry]));
+    this.shellUrl = shellUrl;
+  }
+
+  /** Fill this build's cache completely, or throw (and the browser keeps the current version). */
+  async install() {
+    const cache = await caches.open(this.cacheName);
+    if (await cache.match(MANIFEST_KEY)) return;
+    const reusable = await this.#unchangedFromEarlierBuilds();
+    await forEachLimited(this.entries, PARALLEL_DOWNLOADS, async (entry) => {
+      if (await cache.match(entry.url)) return; // already stored by an interrupted earlier install, verified then
+      const response = reusable.get(entry.url) ?? (await this.#download(entry));
+      await cache.put(entry.url, response);
+    });
+    await cache.put(
+      MANIFEST_KEY,
+      new Response(JSON.stringify(this.entries), { headers: { "Content-Type": "application/json" } }),
+    );
+  }
+
+  /** Remove every other build's cache: safe now, because this build's cache is complete. */
+  async activate() {
+    const names = await caches.keys();
+    await Promise.all(
+      names
+        .filter((name) => name.startsWith(CACHE_PREFIX) && name !== this.cacheName)
+        .map((name) => caches.delete(name)),
+    );
+  }
+
+  /**
+   * The response for a request this build can answer (its files, and navigations to the shell), else null.
+   * @param {Request} request
+   * @returns {Promise<Response> | null}
+   */
+  respond(request) {
+    if (request.method !== "GET") return null;
+    const url = new URL(request.url);
+    if (url.origin !== self.location.origin) return null;
+    const path = url.pathname === "/" ? this.shellUrl : url.pathname;
+    if (this.byUrl.has(path)) return this.#fromCache(path, request);
+    if (request.mode === "navigate") return this.#fromCache(this.shellUrl, request);
+    return null;
+  }
+
+  /**
+   * @param {string} path
+   * @param {Request} request
+   */
+  async #fromCache(path, request) {
+    const cache = await caches.open(this.cacheName);
+    const cached = await cache.match(path);
+    // Missing only if the browser evicted the cache: the network is the one place left to get it from.
+    return cached ?? fetch(request);
+  }
+
+  /** @param {PrecacheEntry} entry */
+  async #download(entry) {
+    const response = await fetch(new Request(entry.url, { cache: "no-cache", credentials: "same-origin" }));
+    if (!response.ok) throw new Error(`precache: ${entry.url} answered HTTP ${response.status}`);
+    const digest = await sha256Hex(await response.clone().arrayBuffer());
+    if (digest !== entry.sha256) {
+      throw new Error(`precache: ${entry.url} does not belong to build ${this.buildHash} (the server has another build)`);
+    }
+    return response;
+  }
+
+  /** @returns {Promise<Map<string, Response>>} responses from complete earlier caches whose hash is unchanged */
+  async #unchangedFromEarlierBuilds() {
+    const reusable = new Map();
+    for (const name of await caches.keys()) {
+      if (!name.startsWith(CACHE_PREFIX) || name === this.cacheName) continue;
+      const cache = await caches.open(name);
+      const stored = await cache.match(MANIFEST_KEY);
+      if (!stored) continue;
+      /** @type {PrecacheEntry[]} */
+      const previous = await stored.json();
+      for (const old of previous) {
+        if (reusable.has(old.url) || this.byUrl.get(old.url)?.sha256 !== old.sha256) continue;
+        const response = await cache.match(old.url);
+        if (response) reusable.set(old.url, response);
+      }
+    }
+    return reusable;
+  }
+}

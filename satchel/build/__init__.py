@@ -1,0 +1,40 @@
+"""`satchel build`: turn the browser sources in `app/` into the static, offline-capable site in `dist/`.
+
+The build is a fixed sequence of steps, declared in `STEPS`. Each step reads the sources and adds files to the
+in-memory output; nothing touches `dist/` until every step has succeeded, and then only files whose bytes changed
+are written. So a failed build leaves the previous `dist/` intact, and a rebuild with no change writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from satchel.build.context import BuildContext, BuildError, BuildResult
+from satchel.build.icons import render_icons
+from satchel.build.output import write_site
+from satchel.build.precache import write_service_worker
+from satchel.build.static import copy_static_files
+from satchel.build.templates import render_templates
+from satchel.build.vendor import bundle_vendor_modules
+
+__all__ = ["STEPS", "BuildError", "BuildResult", "build_app"]
+
+Step = Callable[[BuildContext], None]
+
+#: The build order. The service worker comes last: its precache manifest lists what every other step produced.
+STEPS: Sequence[Step] = (
+    copy_static_files,
+    render_icons,
+    bundle_vendor_modules,
+    render_templates,
+    write_service_worker,
+)
+
+
+def build_app(app_dir: Path, out_dir: Path, *, node_modules: Path | None = None) -> BuildResult:
+    """Build `app_dir` into `out_dir`; raise `BuildError` with a one-line reason on bad input."""
+    ctx = BuildContext.create(app_dir, out_dir, node_modules=node_modules)
+    for step in STEPS:
+        step(ctx)
+    return write_site(ctx)

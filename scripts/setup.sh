@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Sets up everything Satchel needs on a fresh Debian machine, and does nothing when it is already set up:
+# Debian packages (Chromium for the browser tests, cairo for icon rendering), the project virtualenv in .venv/
+# from requirements.lock, and the browser dependencies in node_modules/ from package-lock.json. Downloads are
+# cached under .cache/ (git-ignored), so a second run is a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(chromium fonts-liberation libcairo2 nodejs)
+
+log() { printf 'setup: %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ! command -v npm >/dev/null; then missing+=(npm); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# A stamp holds the hash of the files an install step depends on; the step runs again only when they change.
+stamp_matches() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+python_inputs=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+if ! stamp_matches .venv/.setup-stamp "$python_inputs"; then
+  log "installing Python packages into .venv"
+  export PIP_CACHE_DIR="$PWD/.cache/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
+  .venv/bin/python -m pip install -q -r requirements.lock
+  .venv/bin/python -m pip install -q --no-deps -e .
+  echo "$python_inputs" > .venv/.setup-stamp
+fi
+
+node_inputs=$(sha256sum package-lock.json | cut -d' ' -f1)
+if ! stamp_matches node_modules/.setup-stamp "$node_inputs"; then
+  log "installing browser dependencies into node_modules"
+  npm ci --cache "$PWD/.cache/npm" --no-audit --no-fund --loglevel=error
+  echo "$node_inputs" > node_modules/.setup-stamp
+fi
+log "ready"

@@ -1,0 +1,150 @@
+"""Real pieces for end-to-end tests: a private copy of the app built with `satchel build`, a `satchel serve`
+process that can be stopped and restarted on the same origin, and polling that works under a strict CSP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import ConsoleMessage, Error, Page
+
+from satchel.build import BuildResult, build_app
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class BuiltSite:
+    """A copy of `app/` that a test may edit, built into its own `dist/`."""
+
+    def __init__(self, root: Path) -> None:
+        self.app_dir = root / "app"
+        self.dist_dir = root / "dist"
+        shutil.copytree(REPO / "app", self.app_dir)
+
+    def build(self) -> BuildResult:
+        return build_app(self.app_dir, self.dist_dir, node_modules=REPO / "node_modules")
+
+    def edit(self, relative: str, transform: Callable[[str], str]) -> None:
+        path = self.app_dir / relative
+        path.write_text(transform(path.read_text()))
+
+
+class ServerProcess:
+    """`satchel serve` in its own process, so a test can cut the network by stopping it."""
+
+    def __init__(self, dist_dir: Path, log_path: Path) -> None:
+        self.dist_dir = dist_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert self._proc is None, "server already running"
+        log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "satchel",
+                "serve",
+                "--dist",
+                str(self.dist_dir),
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"satchel serve exited: {self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"satchel serve did not start: {self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        self._proc.send_signal(signal.SIGINT)
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+
+def poll(page: Page, expression: str, *, timeout: float = 20.0, arg: Any = None) -> Any:
+    """Evaluate `expression` until it is truthy and return its value.
+
+    `page.wait_for_function` evaluates its predicate with eval(), which the app's CSP forbids; `evaluate` does not.
+    """
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = page.evaluate(expression, arg)
+        except Error as exc:  # a navigation in progress destroys the context: try again
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {expression!r}; last value: {last!r}")
+
+
+class ConsoleWatch:
+    """Collects console errors, uncaught exceptions and CSP violations of a page."""
+
+    CSP_LISTENER = (
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.add_init_script(self.CSP_LISTENER)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning") and "Content Security Policy" in message.text:
+            self.errors.append(f"CSP: {message.text}")
+        elif message.type == "error":
+            self.errors.append(f"console.error: {message.text}")
+
+    def csp_violations(self) -> list[str]:
+        violations: list[str] = self.page.evaluate("window.__cspViolations ?? []")
+        return violations

@@ -1,0 +1,106 @@
+"""`satchel serve`: headers, MIME types, Range and caching of the built site, and the --reload rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from satchel.build import build_app
+from satchel.security import SECURITY_HEADERS
+from satchel.server import ServeError, create_app
+from tests.conftest import NODE_MODULES
+
+
+@pytest.fixture
+def dist(app_copy: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "dist"
+    build_app(app_copy, out, node_modules=NODE_MODULES)
+    (out / "server.wasm").write_bytes(b"\0asm\1\0\0\0")
+    (out / "worker.mjs").write_text("export {};\n")
+    return out
+
+
+@pytest.fixture
+def client(dist: Path) -> TestClient:
+    return TestClient(create_app(dist))
+
+
+def test_every_response_is_cross_origin_isolated_with_a_strict_csp(client: TestClient) -> None:
+    for path in ("/", "/sw.js", "/styles.css", "/icons/icon-192.png", "/missing"):
+        response = client.get(path)
+        assert response.headers["cross-origin-opener-policy"] == "same-origin"
+        assert response.headers["cross-origin-embedder-policy"] == "require-corp"
+        assert response.headers["cross-origin-resource-policy"] == "same-origin"
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self' 'wasm-unsafe-eval'" in csp
+        assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp
+    assert client.get("/missing").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "mime"),
+    [
+        ("/", "text/html"),
+        ("/sw.js", "text/javascript"),
+        ("/worker.mjs", "text/javascript"),
+        ("/server.wasm", "application/wasm"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+        ("/icons/icon.svg", "image/svg+xml"),
+        ("/icons/icon-512.png", "image/png"),
+    ],
+)
+def test_mime_types(client: TestClient, path: str, mime: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == mime
+
+
+def test_service_worker_is_never_cached_and_other_files_revalidate(client: TestClient) -> None:
+    assert "no-store" in client.get("/sw.js").headers["cache-control"]
+    index = client.get("/")
+    assert index.headers["cache-control"] == "no-cache"
+    again = client.get("/", headers={"If-None-Match": index.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_range_requests_return_partial_content(client: TestClient, dist: Path) -> None:
+    data = (dist / "vendor/mcp-sdk.js").read_bytes()
+    response = client.get("/vendor/mcp-sdk.js", headers={"Range": "bytes=100-199"})
+    assert response.status_code == 206
+    assert response.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    assert response.content == data[100:200]
+    unsatisfiable = client.get("/vendor/mcp-sdk.js", headers={"Range": f"bytes={len(data) + 10}-"})
+    assert unsatisfiable.status_code == 416
+
+
+def test_serving_without_a_build_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ServeError, match="run `satchel build` first"):
+        create_app(tmp_path / "dist")
+
+
+def test_security_headers_are_defined_once() -> None:
+    assert set(SECURITY_HEADERS) >= {
+        "Cross-Origin-Opener-Policy",
+        "Cross-Origin-Embedder-Policy",
+        "Cross-Origin-Resource-Policy",
+        "Content-Security-Policy",
+    }
+
+
+def test_reload_mode_rebuilds_when_the_app_changes(app_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    with TestClient(create_app(out, reload_app=app_copy, node_modules=NODE_MODULES)) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Field notes" not in client.get("/").text
+        index = app_copy / "index.html.j2"
+        index.write_text(index.read_text().replace(">Notes</h2>", ">Field notes</h2>"))
+        while "Field notes" not in client.get("/").text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Field notes" in client.get("/").text
+    asyncio.set_event_loop(None)
