@@ -19,12 +19,28 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--app", "app_dir", type=click.Path(path_type=Path), default=Path("app"), show_default=True,
-              help="Source folder of the browser app.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
-              help="Folder the static site is written to.")
-@click.option("--node-modules", type=click.Path(path_type=Path), default=None,
-              help="node_modules folder with the browser dependencies (default: next to the app folder).")
+@click.option(
+    "--app",
+    "app_dir",
+    type=click.Path(path_type=Path),
+    default=Path("app"),
+    show_default=True,
+    help="Source folder of the browser app.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder the static site is written to.",
+)
+@click.option(
+    "--node-modules",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="node_modules folder with the browser dependencies (default: next to the app folder).",
+)
 def build(app_dir: Path, out_dir: Path, node_modules: Path | None) -> None:
     """Render app/ into a static, precached dist/."""
     from satchel.build import BuildError, build_app
@@ -33,17 +49,32 @@ def build(app_dir: Path, out_dir: Path, node_modules: Path | None) -> None:
         result = build_app(app_dir, out_dir, node_modules=node_modules)
     except BuildError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"built {out_dir} (build {result.build_hash[:12]}): "
-               f"{len(result.written)} file(s) written, {result.unchanged} unchanged, {len(result.removed)} removed")
+    click.echo(
+        f"built {out_dir} (build {result.build_hash[:12]}): "
+        f"{len(result.written)} file(s) written, {result.unchanged} unchanged, {len(result.removed)} removed"
+    )
 
 
 @main.command()
-@click.option("--dist", "dist_dir", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
-              help="Built site to serve.")
+@click.option(
+    "--dist",
+    "dist_dir",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Built site to serve.",
+)
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--reload", "reload_app", type=click.Path(path_type=Path), default=None, is_flag=False,
-              flag_value=Path("app"), help="Rebuild from this app folder (default app/) whenever it changes.")
+@click.option(
+    "--reload",
+    "reload_app",
+    type=click.Path(path_type=Path),
+    default=None,
+    is_flag=False,
+    flag_value=Path("app"),
+    help="Rebuild from this app folder (default app/) whenever it changes.",
+)
 def serve(dist_dir: Path, host: str, port: int, reload_app: Path | None) -> None:
     """Serve dist/ with the headers an offline, cross-origin-isolated PWA needs."""
     from satchel.server import ServeError, run_server
