@@ -36,8 +36,9 @@ fi
 if ! stamp_matches .venv/.setup-stamp "$python_inputs"; then
   log "installing Python packages into .venv"
   export PIP_CACHE_DIR="$PWD/.cache/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
-  .venv/bin/python -m pip install -q -r requirements.lock
-  .venv/bin/python -m pip install -q --no-deps -e .
+  # (this machine's pip.conf names an optional local index that may be absent: drop pip's warnings about it)
+  .venv/bin/python -m pip install -q -r requirements.lock 2> >(grep -v "is ignored: it is neither" >&2)
+  .venv/bin/python -m pip install -q --no-deps -e . 2> >(grep -v "is ignored: it is neither" >&2)
   echo "$python_inputs" > .venv/.setup-stamp
 fi
 
