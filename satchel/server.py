@@ -81,6 +81,11 @@ def create_app(
     return app
 
 
+def _source_fingerprint(app_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    stats = ((p, p.stat()) for p in app_dir.rglob("*") if p.is_file())
+    return tuple(sorted((str(p), st.st_mtime_ns, st.st_size) for p, st in stats))
+
+
 async def _rebuild_on_change(app_dir: Path, dist_dir: Path, node_modules: Path | None) -> None:
     from satchel.build import BuildError, build_app
 
@@ -96,9 +101,15 @@ async def _rebuild_on_change(app_dir: Path, dist_dir: Path, node_modules: Path |
                 f"{len(result.removed)} removed"
             )
 
+    built = await asyncio.to_thread(_source_fingerprint, app_dir)
     await asyncio.to_thread(rebuild)
-    async for _changes in watchfiles.awatch(app_dir):
-        await asyncio.to_thread(rebuild)
+    # The watcher also wakes up every second with no changes: comparing fingerprints then catches an edit made
+    # before the watcher was listening, which an event-only loop would miss.
+    async for _changes in watchfiles.awatch(app_dir, yield_on_timeout=True, rust_timeout=1000):
+        fingerprint = await asyncio.to_thread(_source_fingerprint, app_dir)
+        if fingerprint != built:
+            built = fingerprint
+            await asyncio.to_thread(rebuild)
 
 
 def run_server(dist_dir: Path, *, host: str, port: int, reload_app: Path | None = None) -> None:
