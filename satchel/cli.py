@@ -91,3 +91,8 @@ def tools() -> None:
     from satchel.tools.stdio import serve_stdio
 
     serve_stdio()
+
+
+@main.group()
+def models() -> None:
+    """Model catalogue: list, fetch, convert, quantise and remove model files."""
