@@ -1,0 +1,239 @@
+"""Upstream registries are merged into the list; one that fails is reported in the answer, never fatal."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from satchel.registry import UPSTREAM_ERRORS_KEY, registry_routes, remote_server
+from satchel.registry.schema import OFFICIAL_META_KEY, server_list_problems
+from satchel.registry.upstream import UpstreamRegistries, list_url
+
+WORKSPACE = remote_server(
+    "io.satchel/workspace", "Notes synced from the browser", "0.1.0", url="/mcp/workspace"
+)
+UPSTREAM_URL = "https://registry.example.org"
+
+
+def upstream_entry(
+    name: str, version: str, updated: str = "2026-10-01T00:00:00Z", **extra: Any
+) -> dict[str, Any]:
+    official = {"status": "active", "publishedAt": updated, "updatedAt": updated, "isLatest": True}
+    return {
+        "server": {"name": name, "description": f"{name} upstream", "version": version, **extra},
+        "_meta": {OFFICIAL_META_KEY: official, "org.example/rank": 7},
+    }
+
+
+class FakeRegistry:
+    """An upstream registry answering from a list, in pages, recording every request it gets."""
+
+    def __init__(self, entries: list[dict[str, Any]], page_size: int = 100) -> None:
+        self.entries = entries
+        self.page_size = page_size
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        start = int(request.url.params.get("cursor", "0"))
+        page = self.entries[start : start + self.page_size]
+        metadata: dict[str, Any] = {"count": len(page)}
+        if start + self.page_size < len(self.entries):
+            metadata["nextCursor"] = str(start + self.page_size)
+        return httpx.Response(200, json={"servers": page, "metadata": metadata})
+
+
+def app_with(upstreams: list[str], handler: Callable[[httpx.Request], httpx.Response] | None) -> TestClient:
+    transport = httpx.MockTransport(handler) if handler else None
+    routes = registry_routes(
+        [WORKSPACE], upstreams, updated_at=datetime(2026, 11, 1, tzinfo=UTC), upstream_transport=transport
+    )
+    return TestClient(Starlette(routes=routes))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_upstream_entries_are_merged_and_keep_their_own_meta() -> None:
+    fake = FakeRegistry(
+        [upstream_entry("org.example/files", "2.0.0"), upstream_entry("org.example/maps", "1.0.0")]
+    )
+    with app_with([UPSTREAM_URL], fake) as client:
+        body = client.get("/v0.1/servers").json()
+    assert server_list_problems(body) == []
+    assert [e["server"]["name"] for e in body["servers"]] == [
+        "io.satchel/workspace",
+        "org.example/files",
+        "org.example/maps",
+    ]
+    assert body["servers"][1] == fake.entries[0]
+    assert body["metadata"][UPSTREAM_ERRORS_KEY] == []
+    assert str(fake.requests[0].url) == "https://registry.example.org/v0.1/servers?limit=100"
+
+
+def test_bundled_entries_win_a_name_clash() -> None:
+    fake = FakeRegistry(
+        [upstream_entry("io.satchel/workspace", "9.0.0"), upstream_entry("org.example/a", "1.0.0")]
+    )
+    with app_with([UPSTREAM_URL], fake) as client:
+        body = client.get("/v0.1/servers").json()
+        latest = client.get("/v0.1/servers/io.satchel%2Fworkspace/versions/latest").json()
+    workspaces = [e["server"] for e in body["servers"] if e["server"]["name"] == "io.satchel/workspace"]
+    assert workspaces == [
+        dict(WORKSPACE, remotes=[{"type": "streamable-http", "url": "http://testserver/mcp/workspace"}])
+    ]
+    assert latest["server"]["version"] == "0.1.0"
+
+
+def test_upstream_versions_can_be_looked_up_by_name() -> None:
+    older = upstream_entry("org.example/a", "1.0.0")
+    older["_meta"][OFFICIAL_META_KEY]["isLatest"] = False
+    fake = FakeRegistry([older, upstream_entry("org.example/a", "1.1.0")])
+    with app_with([UPSTREAM_URL], fake) as client:
+        latest = client.get("/v0.1/servers/org.example%2Fa/versions/latest").json()
+        versions = client.get("/v0.1/servers/org.example%2Fa/versions").json()
+    assert latest == fake.entries[1]
+    assert [e["server"]["version"] for e in versions["servers"]] == ["1.1.0", "1.0.0"]
+
+
+def test_every_upstream_page_is_read() -> None:
+    fake = FakeRegistry([upstream_entry(f"org.example/s{i:02}", "1.0.0") for i in range(7)], page_size=3)
+    with app_with([UPSTREAM_URL], fake) as client:
+        body = client.get("/v0.1/servers?limit=100").json()
+    assert body["metadata"]["count"] == 8
+    assert [r.url.params.get("cursor") for r in fake.requests] == [None, "3", "6"]
+
+
+def test_updated_since_is_passed_through_and_filters_the_merge() -> None:
+    fake = FakeRegistry([upstream_entry("org.example/new", "1.0.0", updated="2026-11-20T00:00:00Z")])
+    with app_with([UPSTREAM_URL], fake) as client:
+        body = client.get("/v0.1/servers?updated_since=2026-11-10T00:00:00Z").json()
+    assert fake.requests[0].url.params["updated_since"] == "2026-11-10T00:00:00Z"
+    assert [e["server"]["name"] for e in body["servers"]] == ["org.example/new"]
+
+
+def test_an_unreachable_upstream_is_reported_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with caplog.at_level(logging.WARNING, "satchel.registry.upstream"), app_with([dead], None) as client:
+        response = client.get("/v0.1/servers")
+    assert f"upstream registry {dead}: unreachable" in caplog.text
+    assert response.status_code == 200
+    body = response.json()
+    assert [e["server"]["name"] for e in body["servers"]] == ["io.satchel/workspace"]
+    [error] = body["metadata"][UPSTREAM_ERRORS_KEY]
+    assert error["url"] == dead
+    assert error["error"].startswith("unreachable (ConnectError")
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (httpx.Response(500, text="boom"), "answered HTTP 500"),
+        (httpx.Response(200, text="<html>maintenance</html>"), "malformed response: body is not JSON"),
+        (httpx.Response(200, json={"items": []}), "malformed response: no 'servers' array"),
+        (
+            httpx.Response(200, json={"servers": [], "metadata": []}),
+            "malformed response: 'metadata' is not an object",
+        ),
+    ],
+)
+def test_a_malformed_upstream_is_reported_and_the_others_still_count(
+    response: httpx.Response, error: str
+) -> None:
+    good = FakeRegistry([upstream_entry("org.example/good", "1.0.0")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return good(request) if request.url.host == "good.example.org" else response
+
+    with app_with(["https://bad.example.org", "https://good.example.org"], handler) as client:
+        body = client.get("/v0.1/servers").json()
+    assert [e["server"]["name"] for e in body["servers"]] == ["io.satchel/workspace", "org.example/good"]
+    assert body["metadata"][UPSTREAM_ERRORS_KEY] == [{"url": "https://bad.example.org", "error": error}]
+
+
+def test_invalid_upstream_entries_are_skipped_and_reported() -> None:
+    bad_name = upstream_entry("no-slash", "1.0.0")
+    bad_remote = upstream_entry(
+        "org.example/ftp", "1.0.0", remotes=[{"type": "streamable-http", "url": "ftp://x"}]
+    )
+    fake = FakeRegistry([bad_name, upstream_entry("org.example/ok", "1.0.0"), bad_remote])
+    with app_with([UPSTREAM_URL], fake) as client:
+        body = client.get("/v0.1/servers").json()
+    assert [e["server"]["name"] for e in body["servers"]] == ["io.satchel/workspace", "org.example/ok"]
+    [error] = body["metadata"][UPSTREAM_ERRORS_KEY]
+    assert error["error"].startswith("skipped 2 invalid entries: no-slash (/server/name: must match")
+    assert "org.example/ftp (/server/remotes/0/url: must match" in error["error"]
+
+
+def test_our_own_registry_can_be_an_upstream() -> None:
+    other = Starlette(
+        routes=registry_routes([remote_server("org.example/notes", "Notes", "3.0.0", url="/mcp")])
+    )
+    transport = httpx.ASGITransport(app=other)
+    routes = registry_routes([WORKSPACE], ["http://other.test"], upstream_transport=transport)
+    with TestClient(Starlette(routes=routes)) as client:
+        body = client.get("/v0.1/servers").json()
+    assert body["metadata"][UPSTREAM_ERRORS_KEY] == []
+    notes = body["servers"][1]["server"]
+    assert notes["remotes"] == [{"type": "streamable-http", "url": "http://other.test/mcp"}]
+
+
+def test_answers_are_cached_for_the_ttl_per_updated_since() -> None:
+    fake = FakeRegistry([upstream_entry("org.example/a", "1.0.0")])
+    now = [0.0]
+    upstreams = UpstreamRegistries(
+        [UPSTREAM_URL], ttl=60, transport=httpx.MockTransport(fake), clock=lambda: now[0]
+    )
+
+    async def scenario() -> None:
+        await upstreams.fetch()
+        await upstreams.fetch()
+        assert len(fake.requests) == 1
+        await upstreams.fetch("2026-11-01T00:00:00Z")
+        assert len(fake.requests) == 2
+        now[0] = 61
+        entries, errors = await upstreams.fetch()
+        assert len(fake.requests) == 3
+        assert [e.name for e in entries] == ["org.example/a"] and errors == []
+
+    anyio.run(scenario)
+
+
+def test_a_failure_is_retried_sooner_than_a_good_answer_expires() -> None:
+    calls = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(503) if len(calls) == 1 else httpx.Response(200, json={"servers": []})
+
+    now = [0.0]
+    upstreams = UpstreamRegistries(
+        [UPSTREAM_URL], ttl=600, transport=httpx.MockTransport(flaky), clock=lambda: now[0]
+    )
+
+    async def scenario() -> None:
+        _, errors = await upstreams.fetch()
+        assert [e.error for e in errors] == ["answered HTTP 503"]
+        now[0] = 16
+        _, errors = await upstreams.fetch()
+        assert errors == []
+        assert len(calls) == 2
+
+    anyio.run(scenario)
+
+
+def test_list_url_accepts_a_base_url_or_the_list_url() -> None:
+    assert list_url("https://r.example/") == "https://r.example/v0.1/servers"
+    assert list_url("https://r.example/v0.1/servers") == "https://r.example/v0.1/servers"
