@@ -1,0 +1,137 @@
+"""The notes store: versioned schema, WAL, save-once keys, safe full-text queries, stable pages."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from satchel.workspace.notes import MIGRATIONS, IdempotencyConflict, NoteError, NoteStore, fts_query
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[NoteStore]:
+    notes = NoteStore(tmp_path / "notes.db")
+    yield notes
+    notes.close()
+
+
+def test_a_new_file_gets_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
+    store = NoteStore(tmp_path / "notes.db")
+    store.close()
+    db = sqlite3.connect(tmp_path / "notes.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"notes", "idempotency_keys", "notes_fts"} <= tables
+
+
+def test_reopening_keeps_notes_and_keys(tmp_path: Path) -> None:
+    first = NoteStore(tmp_path / "notes.db")
+    note, _ = first.save("Kept", "across restarts", key="k")
+    first.close()
+    second = NoteStore(tmp_path / "notes.db")
+    assert second.save("Kept", "across restarts", key="k") == (note, False)
+    assert second.schema_version == len(MIGRATIONS)
+    second.close()
+
+
+def test_a_file_from_a_newer_satchel_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(
+        NoteError, match=r"newer than this Satchel knows.*upgrade Satchel or use another --db"
+    ):
+        NoteStore(path)
+
+
+def test_saving_with_a_key_twice_returns_the_first_note(store: NoteStore) -> None:
+    note, created = store.save("Title", "Body", ["a"], key="k")
+    assert created is True
+    assert store.save("Title", "Body", ["a"], key="k") == (note, False)
+    assert store.page()[0] == [note]
+
+
+def test_reusing_a_key_for_other_content_is_refused_and_changes_nothing(store: NoteStore) -> None:
+    note, _ = store.save("Title", "Body", key="k")
+    with pytest.raises(IdempotencyConflict, match="'k' was already used to save note 1 with other content"):
+        store.save("Title", "Other body", key="k")
+    with pytest.raises(IdempotencyConflict):
+        store.save("Title", "Body", ["new tag"], key="k")
+    assert store.page()[0] == [note]
+
+
+def test_replaying_the_key_of_a_deleted_note_does_not_bring_it_back(store: NoteStore) -> None:
+    note, _ = store.save("Gone", "soon", key="k")
+    assert store.delete(note.id) is True
+    with pytest.raises(NoteError, match="has been deleted since; use a new key"):
+        store.save("Gone", "soon", key="k")
+    assert store.page()[0] == []
+    fresh, created = store.save("Gone", "soon", key="k2")
+    assert created and fresh.id != note.id
+
+
+def test_without_a_key_identical_content_is_one_note_but_a_deleted_one_can_be_saved_again(
+    store: NoteStore,
+) -> None:
+    note, _ = store.save("Same", "content", ["t"])
+    assert store.save("Same", "content", ["t"]) == (note, False)
+    assert store.save("Same", "content", ["u"])[1] is True
+    store.delete(note.id)
+    again, created = store.save("Same", "content", ["t"])
+    assert created and again.id > note.id
+
+
+def test_titles_and_tags_are_normalised(store: NoteStore) -> None:
+    note, _ = store.save("  Title  ", "b", [" x ", "", "y", "x"])
+    assert (note.title, note.tags) == ("Title", ("x", "y"))
+    with pytest.raises(NoteError, match="title must not be empty"):
+        store.save("   ", "b")
+    with pytest.raises(NoteError, match="at most 20 tags"):
+        store.save("t", "b", [f"tag{i}" for i in range(21)])
+    with pytest.raises(NoteError, match="idempotency key must be 1 to 200"):
+        store.save("t", "b", key="")
+
+
+def test_pages_are_newest_first_and_stable_when_notes_are_added(store: NoteStore) -> None:
+    ids = [store.save(f"n{i}", "b")[0].id for i in range(5)]
+    first, cursor = store.page(2)
+    assert [n.id for n in first] == [ids[4], ids[3]]
+    store.save("newer", "b")
+    second, cursor = store.page(2, cursor)
+    third, last = store.page(2, cursor)
+    assert [n.id for n in second + third] == [ids[2], ids[1], ids[0]]
+    assert last is None
+    with pytest.raises(NoteError, match="cursor is not one list_notes returned"):
+        store.page(2, "garbage!")
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("hello", '"hello"*'),
+        ("two words", '"two" "words"*'),
+        ('say "hi"', '"say" "hi"*'),
+        ("AND OR NOT", '"AND" "OR" "NOT"*'),
+        ("col:umn", '"col" "umn"*'),
+        ("東京", '"東京"*'),
+        ("* - ( ) ^ \"'", None),
+        ("", None),
+    ],
+)
+def test_fts_query_quotes_every_word(text: str, query: str | None) -> None:
+    assert fts_query(text) == query
+
+
+def test_every_awkward_query_runs_as_plain_words(store: NoteStore) -> None:
+    note, _ = store.save("t", "quotes \" and ' and * and (x) NEAR/2 ^start")
+    found = {
+        text: [hit.note.id for hit in store.search(text)] for text in ["NEAR/2", "^start", "(x)", "and *"]
+    }
+    assert found == {"NEAR/2": [note.id], "^start": [note.id], "(x)": [note.id], "and *": [note.id]}
+    for text in ['"', "'", "*", "(", ")", "x OR", "a:b", "\\", "\x00", "😀"]:
+        assert store.search(text) == [], text
