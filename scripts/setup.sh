@@ -48,4 +48,13 @@ if ! stamp_matches node_modules/.setup-stamp "$node_inputs"; then
   npm ci --cache "$PWD/.cache/npm" --no-audit --no-fund --loglevel=error
   echo "$node_inputs" > node_modules/.setup-stamp
 fi
+# Pure-Python wheels for the browser's Python (Pyodide), pinned with their sha256; `satchel build` serves them.
+pyodide_inputs=$(sha256sum requirements-pyodide.lock | cut -d' ' -f1)
+if ! stamp_matches .cache/pyodide-wheels/.setup-stamp "$pyodide_inputs"; then
+  log "downloading the wheels Pyodide serves into .cache/pyodide-wheels"
+  PIP_CACHE_DIR="$PWD/.cache/pip" PIP_DISABLE_PIP_VERSION_CHECK=1 .venv/bin/python -m pip download -q --no-deps \
+    --only-binary=:all: --python-version 3.14 -d .cache/pyodide-wheels -r requirements-pyodide.lock \
+    2> >(grep -v "is ignored: it is neither" >&2)
+  echo "$pyodide_inputs" > .cache/pyodide-wheels/.setup-stamp
+fi
 log "ready"
