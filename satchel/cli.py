@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -10,6 +11,12 @@ from satchel import __version__
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
+
+
+def default_db_path() -> Path:
+    """Where the workspace keeps its notes unless told otherwise ($XDG_DATA_HOME/satchel/workspace.db)."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "satchel" / "workspace.db"
 
 
 @click.group()
@@ -75,12 +82,42 @@ def build(app_dir: Path, out_dir: Path, node_modules: Path | None) -> None:
     flag_value=Path("app"),
     help="Rebuild from this app folder (default app/) whenever it changes.",
 )
-def serve(dist_dir: Path, host: str, port: int, reload_app: Path | None) -> None:
-    """Serve dist/ with the headers an offline, cross-origin-isolated PWA needs."""
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="SQLite file of the workspace's notes (default: satchel/workspace.db in the user's data folder).",
+)
+@click.option("--upstream", "upstreams", multiple=True, help="Base URL of another MCP registry to merge in.")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Extra Host header value the workspace accepts, e.g. satchel.example.org:8470 (LAN or proxy names).",
+)
+def serve(
+    dist_dir: Path,
+    host: str,
+    port: int,
+    reload_app: Path | None,
+    db_path: Path | None,
+    upstreams: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
+) -> None:
+    """Serve dist/, the registry API and the workspace MCP server."""
     from satchel.server import ServeError, run_server
 
     try:
-        run_server(dist_dir, host=host, port=port, reload_app=reload_app)
+        run_server(
+            dist_dir,
+            host=host,
+            port=port,
+            reload_app=reload_app,
+            db_path=db_path or default_db_path(),
+            upstreams=upstreams,
+            allowed_hosts=allowed_hosts,
+        )
     except ServeError as exc:
         raise click.ClickException(str(exc)) from exc
 

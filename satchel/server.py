@@ -1,29 +1,36 @@
 """`satchel serve`: the Starlette app that serves the built site, and the uvicorn runner around it.
 
-Static files get the headers the PWA depends on (cross-origin isolation, CSP, MIME types, no caching of the
-service worker); Range requests come from Starlette's FileResponse. With `--reload`, the app folder is watched and
-rebuilt into the served folder on every change, so a browser sees the new build through its normal update flow.
+Three things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
+MIME types, no caching of the service worker; Range requests come from Starlette's FileResponse), the registry API
+(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), and the workspace
+MCP server (`/mcp/workspace`). With `--reload`, the app folder is watched and rebuilt into the served folder on
+every change, so a browser sees the new build through its normal update flow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
 import watchfiles
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from satchel import __version__
+from satchel.registry import ServerJsonError, registry_routes, remote_server
 from satchel.security import MIME_TYPES, SECURITY_HEADERS, cache_control_for
+from satchel.workspace import create_workspace
 
 log = logging.getLogger("satchel.server")
 
@@ -58,24 +65,87 @@ class SiteHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+WORKSPACE_NAME = "io.satchel/workspace"
+WORKSPACE_PATH = "/mcp/workspace"
+
+
+def workspace_document() -> dict[str, Any]:
+    return remote_server(
+        WORKSPACE_NAME,
+        "Notes and results from your devices, synced when they are online.",
+        __version__,
+        url=WORKSPACE_PATH,
+        title="Workspace",
+    )
+
+
+def bundled_servers(dist_dir: Path, *, with_workspace: bool) -> list[dict[str, Any]]:
+    """The build's local servers (its registry snapshot) and, when served, the workspace."""
+    snapshot = dist_dir / "registry.json"
+    docs: list[dict[str, Any]] = []
+    if snapshot.is_file():
+        try:
+            docs = [entry["server"] for entry in json.loads(snapshot.read_text())["servers"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServeError(
+                f"{snapshot} is not a registry snapshot ({exc}): rebuild with `satchel build`"
+            ) from exc
+    if with_workspace:
+        docs.append(workspace_document())
+    return docs
+
+
+def default_allowed_hosts(host: str, port: int) -> list[str]:
+    """Host header values the workspace accepts: the address served on, and the loopback names."""
+    names = {host, "127.0.0.1", "localhost", "[::1]"} - {"0.0.0.0", "::"}
+    return sorted(
+        f"[{name}]:{port}" if ":" in name and not name.startswith("[") else f"{name}:{port}" for name in names
+    )
+
+
 def create_app(
-    dist_dir: Path, *, reload_app: Path | None = None, node_modules: Path | None = None
+    dist_dir: Path,
+    *,
+    reload_app: Path | None = None,
+    node_modules: Path | None = None,
+    db_path: Path | None = None,
+    upstreams: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = ("127.0.0.1:*", "localhost:*"),
 ) -> Starlette:
-    """The ASGI app serving `dist_dir`; with `reload_app`, that folder is rebuilt into it on change."""
+    """The ASGI app serving `dist_dir`, the registry API and (with `db_path`) the workspace.
+
+    With `reload_app`, that folder is rebuilt into `dist_dir` on every change.
+    """
     dist_dir = dist_dir.resolve()
     if reload_app is None and not (dist_dir / "index.html").is_file():
         raise ServeError(f"no built app in {dist_dir}: run `satchel build` first (or `make serve`)")
+    workspace = None
+    if db_path is not None:
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            workspace = create_workspace(db_path, allowed_hosts=allowed_hosts)
+        except (OSError, ValueError) as exc:
+            raise ServeError(f"cannot open the workspace database {db_path}: {exc}") from exc
+    try:
+        registry = registry_routes(bundled_servers(dist_dir, with_workspace=workspace is not None), upstreams)
+    except (ServerJsonError, ValueError) as exc:
+        raise ServeError(f"the registry cannot be served: {exc}") from exc
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            if workspace is not None:
+                await stack.enter_async_context(workspace.lifespan())
             if reload_app is not None:
                 task = asyncio.create_task(_rebuild_on_change(reload_app, dist_dir, node_modules))
                 stack.callback(task.cancel)
             yield
 
     dist_dir.mkdir(parents=True, exist_ok=True)
-    routes = [Mount("/", app=StaticFiles(directory=dist_dir, html=True, check_dir=False), name="site")]
+    routes: list[BaseRoute] = [*registry]
+    if workspace is not None:
+        routes.append(workspace.route(WORKSPACE_PATH))
+    routes.append(Mount("/", app=StaticFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SiteHeaders)
     return app
@@ -112,13 +182,27 @@ async def _rebuild_on_change(app_dir: Path, dist_dir: Path, node_modules: Path |
             await asyncio.to_thread(rebuild)
 
 
-def run_server(dist_dir: Path, *, host: str, port: int, reload_app: Path | None = None) -> None:
+def run_server(
+    dist_dir: Path,
+    *,
+    host: str,
+    port: int,
+    reload_app: Path | None = None,
+    db_path: Path | None = None,
+    upstreams: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (),
+) -> None:
     """Serve until interrupted, printing the URL to open."""
     if reload_app is not None and not reload_app.is_dir():
         raise ServeError(f"--reload: app folder not found: {reload_app}")
-    app = create_app(dist_dir, reload_app=reload_app)
+    hosts = [*default_allowed_hosts(host, port), *allowed_hosts]
+    app = create_app(
+        dist_dir, reload_app=reload_app, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts
+    )
     shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"Satchel is served at http://{shown_host}:{port}/ (Ctrl+C to stop)", err=False)
+    click.echo(f"Satchel is served at http://{shown_host}:{port}/ (Ctrl+C to stop)")
+    if db_path is not None:
+        click.echo(f"workspace notes: {db_path}")
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     try:

@@ -1,16 +1,74 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
+import { getTools, listServers } from "../common/mirror.js";
 import { watchInstallPrompt } from "./install-button.js";
+import { hostLocalServers } from "./local-bridge.js";
+import { McpHost } from "./mcp-host.js";
 import { watchNetwork } from "./network-status.js";
+import { outboxView } from "./outbox-panel.js";
+import { renderServers } from "./servers-panel.js";
 import { startServiceWorker } from "./service-worker.js";
+import { askServiceWorker, onServiceWorkerMessage } from "./sw-client.js";
 import { watchStorage } from "./storage-status.js";
+import { showTool } from "./tool-panel.js";
 import { showUpdateNotice } from "./update-notice.js";
 
-watchNetwork(document.getElementById("network-status"));
-const storage = watchStorage(document.getElementById("storage-status"));
-watchInstallPrompt(document.getElementById("install-button"));
+const $ = (id) => document.getElementById(id);
+
+watchNetwork($("network-status"));
+const storage = watchStorage($("storage-status"));
+watchInstallPrompt($("install-button"));
+
+const host = new McpHost({ approvalDialog: $("approval-dialog") });
+const workers = new Map();
+let selected = null;
+
+async function renderServerList() {
+  const servers = await listServers();
+  const tools = new Map(await Promise.all(servers.map(async (s) => [s.name, await getTools(s.name)])));
+  renderServers($("server-list"), {
+    servers,
+    tools,
+    errors: host.errors,
+    workers,
+    selected,
+    onSelect: (server, tool) => {
+      selected = `${server.name}\u0000${tool.name}`;
+      showTool($("tool-view"), { server, tool, host });
+      renderServerList();
+    },
+  });
+  $("registry-error").textContent = host.errors.get("registry") ?? "";
+}
+
+hostLocalServers((status) => {
+  workers.set(status.serverId, status);
+  renderServerList();
+});
+host.addEventListener("change", renderServerList);
+
+const outbox = outboxView({ counts: $("outbox-counts"), list: $("outbox-list") });
+let retryTimer = null;
+async function flush(force) {
+  clearTimeout(retryTimer);
+  const outcome = await askServiceWorker("flush-queue", { force });
+  if (outcome.retryInMs !== null && navigator.onLine) retryTimer = setTimeout(() => flush(false), outcome.retryInMs);
+}
+onServiceWorkerMessage("queue-changed", () => outbox.refresh());
+onServiceWorkerMessage("registry-changed", renderServerList);
+window.addEventListener("online", () => {
+  flush(true);
+  host.refresh();
+});
+window.addEventListener("offline", renderServerList);
 
 startServiceWorker({
-  offlineStatus: document.getElementById("offline-status"),
-  onUpdateWaiting: (activate) => showUpdateNotice(document.getElementById("update-notice"), activate),
-  onOfflineReady: () => storage.refresh(),
+  offlineStatus: $("offline-status"),
+  onUpdateWaiting: (activate) => showUpdateNotice($("update-notice"), activate),
+  onOfflineReady: async () => {
+    storage.refresh();
+    await renderServerList();
+    await outbox.refresh();
+    await host.refresh();
+    if (navigator.onLine) await flush(false);
+  },
 });

@@ -2,6 +2,7 @@
 //
 // A page only ever runs with files of one build: when a new version takes control (after the user asked for it,
 // possibly in another tab) every page that was controlled by the old one reloads.
+import { askServiceWorker } from "./sw-client.js";
 
 const SW_URL = "/sw.js";
 const UPDATE_CHECK_MS = 30 * 60_000;
@@ -32,7 +33,7 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
   }
 
   const offerUpdate = (worker) => {
-    if (navigator.serviceWorker.controller) onUpdateWaiting(() => worker.postMessage({ type: "skip-waiting" }));
+    if (navigator.serviceWorker.controller) onUpdateWaiting(() => askServiceWorker("skip-waiting", {}, worker));
   };
   const follow = (worker) => {
     worker.addEventListener("statechange", () => {
@@ -45,7 +46,8 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
   registration.addEventListener("updatefound", () => follow(registration.installing));
 
   await navigator.serviceWorker.ready;
-  const build = await currentBuild();
+  await controlled();
+  const build = await askServiceWorker("build");
   setStatus("ready", build ? `Ready offline (build ${build.slice(0, 8)})` : "Ready offline");
   onOfflineReady();
 
@@ -59,19 +61,10 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
   setInterval(checkForUpdate, UPDATE_CHECK_MS);
 }
 
-/** The build hash of the service worker controlling this page, once it controls it. */
-async function currentBuild() {
-  const controller =
-    navigator.serviceWorker.controller ??
-    (await new Promise((resolve) =>
-      navigator.serviceWorker.addEventListener("controllerchange", () => resolve(navigator.serviceWorker.controller), {
-        once: true,
-      }),
-    ));
-  const channel = new MessageChannel();
-  const reply = new Promise((resolve) => {
-    channel.port1.onmessage = (event) => resolve(event.data.build);
-  });
-  controller.postMessage({ type: "build" }, [channel.port2]);
-  return reply;
+/** Resolves once a service worker controls this page (at once, or when the first one claims it). */
+function controlled() {
+  if (navigator.serviceWorker.controller) return Promise.resolve();
+  return new Promise((resolve) =>
+    navigator.serviceWorker.addEventListener("controllerchange", () => resolve(), { once: true }),
+  );
 }

@@ -89,15 +89,19 @@ export class Precache {
     return null;
   }
 
+  /** This build's stored response for a path, if any. @param {string} path */
+  async match(path) {
+    const cache = await caches.open(this.cacheName);
+    return cache.match(path);
+  }
+
   /**
    * @param {string} path
    * @param {Request} request
    */
   async #fromCache(path, request) {
-    const cache = await caches.open(this.cacheName);
-    const cached = await cache.match(path);
     // Missing only if the browser evicted the cache: the network is the one place left to get it from.
-    return cached ?? fetch(request);
+    return (await this.match(path)) ?? fetch(request);
   }
 
   /** @param {PrecacheEntry} entry */

@@ -14,6 +14,7 @@ from satchel.build.context import BuildContext, BuildError, BuildResult
 from satchel.build.icons import render_icons
 from satchel.build.output import write_site
 from satchel.build.precache import write_service_worker
+from satchel.build.registry_snapshot import write_registry_snapshot
 from satchel.build.static import copy_static_files
 from satchel.build.templates import render_templates
 from satchel.build.vendor import bundle_vendor_modules
@@ -22,12 +23,14 @@ __all__ = ["STEPS", "BuildError", "BuildResult", "build_app"]
 
 Step = Callable[[BuildContext], None]
 
-#: The build order. The service worker comes last: its precache manifest lists what every other step produced.
+#: The build order. Steps that ship a local MCP server come before the registry snapshot that lists them; the
+#: service worker comes last: its precache manifest lists what every other step produced.
 STEPS: Sequence[Step] = (
     copy_static_files,
     render_icons,
     bundle_vendor_modules,
     render_templates,
+    write_registry_snapshot,
     write_service_worker,
 )
 

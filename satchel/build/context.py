@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Source files that are inputs to a step rather than files of the site.
 TEMPLATE_SUFFIX = ".j2"
@@ -36,6 +37,9 @@ class BuildContext:
     files: dict[str, bytes] = field(default_factory=dict)
     #: Values every template sees.
     template_vars: dict[str, object] = field(default_factory=dict)
+    #: server.json documents of the local MCP servers this build ships (see `satchel.registry.local_server`);
+    #: the steps that add a server's files add its document here, and the registry snapshot lists them.
+    local_servers: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def create(cls, app_dir: Path, out_dir: Path, *, node_modules: Path | None = None) -> BuildContext:

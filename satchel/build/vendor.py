@@ -2,6 +2,7 @@
 
 Each `app/vendor/<name>.js` is an entry point that re-exports what the app uses from npm packages; esbuild turns
 it into one self-contained ES module, so the browser never resolves bare imports and everything is precachable.
+Files named `_*.js` are parts imported by entry points, not entry points themselves.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ ESBUILD_FLAGS = (
 
 
 def bundle_vendor_modules(ctx: BuildContext) -> None:
-    entries = sorted((ctx.app_dir / "vendor").glob("*.js"))
+    entries = sorted(p for p in (ctx.app_dir / "vendor").glob("*.js") if not p.name.startswith("_"))
     if not entries:
         return
     esbuild = ctx.node_modules / ".bin" / "esbuild"

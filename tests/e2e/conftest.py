@@ -32,7 +32,7 @@ def site(tmp_path: Path) -> BuiltSite:
 
 @pytest.fixture
 def server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(site.dist_dir, tmp_path / "server.log")
+    process = ServerProcess(site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db")
     process.start()
     yield process
     process.stop()

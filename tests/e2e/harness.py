@@ -56,8 +56,9 @@ class BuiltSite:
 class ServerProcess:
     """`satchel serve` in its own process, so a test can cut the network by stopping it."""
 
-    def __init__(self, dist_dir: Path, log_path: Path) -> None:
+    def __init__(self, dist_dir: Path, log_path: Path, db_path: Path) -> None:
         self.dist_dir = dist_dir
+        self.db_path = db_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -76,6 +77,8 @@ class ServerProcess:
                 str(self.dist_dir),
                 "--port",
                 str(self.port),
+                "--db",
+                str(self.db_path),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -139,7 +142,15 @@ class ConsoleWatch:
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
 
+    @staticmethod
+    def _expected(message: ConsoleMessage) -> bool:
+        """Chromium logs every 4xx as an error. The MCP client probes each server with a GET for a standalone SSE
+        stream, and a server that has none answers 405, as the Streamable HTTP spec says: that one is expected."""
+        return "status of 405" in message.text and "/mcp/" in message.location.get("url", "")
+
     def _on_console(self, message: ConsoleMessage) -> None:
+        if self._expected(message):
+            return
         if message.type in ("error", "warning") and "Content Security Policy" in message.text:
             self.errors.append(f"CSP: {message.text}")
         elif message.type == "error":

@@ -1,0 +1,120 @@
+// The MCP host of the page: one SDK client per server, all at `/mcp/<server name>` on our origin, where the
+// service-worker router decides where each call really runs. The host keeps the mirrored tool lists current, and
+// gates every call: known tool, valid arguments, user approval. It never decides local-vs-remote itself.
+import {
+  getServer,
+  getTools,
+  listServers,
+  localFingerprint,
+  serverPath,
+  storeTools,
+  toolsAreFresh,
+} from "../common/mirror.js";
+import { callToolRaw, connectClient, IDEMPOTENCY_KEY, listToolsRaw } from "../common/mcp-client.js";
+import { approve } from "./approval.js";
+import { askServiceWorker } from "./sw-client.js";
+import { argumentErrors, outputProblem, screenTools, toolLabel } from "./tool-schema.js";
+
+/** Raised for a call the host refuses before it reaches any server; `reason` says why. */
+export class CallRefused extends Error {
+  /** @param {string} message @param {"denied" | "invalid" | "unknown"} reason @param {Map<string,string>} [fields] */
+  constructor(message, reason, fields = new Map()) {
+    super(message);
+    this.reason = reason;
+    this.fields = fields;
+  }
+}
+
+export class McpHost extends EventTarget {
+  /** @param {{approvalDialog: HTMLDialogElement}} options */
+  constructor({ approvalDialog }) {
+    super();
+    this.approvalDialog = approvalDialog;
+    /** @type {Map<string, Promise<any>>} */
+    this.clients = new Map();
+    /** @type {Map<string, string>} last error per server, shown next to it */
+    this.errors = new Map();
+    // A client connected while offline was answered by the router's stand-in; talk to the real server afresh.
+    window.addEventListener("online", () => this.dropClients());
+    window.addEventListener("offline", () => this.dropClients());
+  }
+
+  dropClients() {
+    const old = [...this.clients.values()];
+    this.clients.clear();
+    for (const pending of old) pending.then((client) => client.close()).catch(() => {});
+  }
+
+  /** @param {string} name */
+  client(name) {
+    if (!this.clients.has(name)) {
+      const connecting = connectClient(serverPath(name));
+      connecting.catch(() => this.clients.delete(name));
+      this.clients.set(name, connecting);
+    }
+    return this.clients.get(name);
+  }
+
+  /** Sync the registry (when online) and refresh stale tool lists; the mirror serves whatever fails. */
+  async refresh() {
+    if (navigator.onLine) {
+      try {
+        await askServiceWorker("sync-registry");
+        this.errors.delete("registry");
+      } catch (error) {
+        this.errors.set("registry", `registry not refreshed: ${error.message}`);
+      }
+    }
+    const servers = await listServers();
+    await Promise.all(servers.map((server) => this.refreshTools(server)));
+    this.#changed();
+  }
+
+  /** @param {any} server */
+  async refreshTools(server) {
+    const record = await getTools(server.name);
+    if (toolsAreFresh(record, server)) return;
+    try {
+      const client = await this.client(server.name);
+      const { tools, ttlMs } = await listToolsRaw(client);
+      const { shown, hidden } = screenTools(tools);
+      const fingerprint = localFingerprint(server);
+      await storeTools({ server: server.name, tools: shown, hidden, fetchedAt: Date.now(), ttlMs, fingerprint });
+      this.errors.delete(server.name);
+    } catch (error) {
+      this.errors.set(server.name, record ? `showing the tools saved earlier: ${error.message}` : error.message);
+    }
+  }
+
+  /**
+   * Call a tool after checking its arguments and asking for approval; resolves with the tools/call result.
+   * @param {string} serverName
+   * @param {string} toolName
+   * @param {any} args
+   * @param {{onprogress?: (p: any) => void, signal?: AbortSignal}} [options]
+   */
+  async call(serverName, toolName, args, options = {}) {
+    const server = await getServer(serverName);
+    const tool = (await getTools(serverName))?.tools.find((candidate) => candidate.name === toolName);
+    if (!server || !tool) throw new CallRefused(`${toolName} is not a tool of ${serverName}`, "unknown");
+    const fields = argumentErrors(tool.inputSchema, args);
+    if (fields.size) throw new CallRefused("Some arguments are not valid; nothing was sent.", "invalid", fields);
+    if (!(await approve(server, tool, this.approvalDialog))) {
+      throw new CallRefused(`You denied ${toolLabel(tool)}; nothing was sent.`, "denied");
+    }
+    const params = { name: toolName, arguments: args };
+    // A call that changes something idempotently carries a key, so whoever sends it again (the offline queue, a
+    // retry) cannot make it happen twice.
+    if (tool.annotations?.idempotentHint === true && tool.annotations?.readOnlyHint !== true) {
+      params._meta = { [IDEMPOTENCY_KEY]: crypto.randomUUID() };
+    }
+    const client = await this.client(serverName);
+    const result = await callToolRaw(client, params, options);
+    const problem = outputProblem(tool, result);
+    return problem ? { ...result, outputProblem: problem } : result;
+  }
+
+  #changed() {
+    this.dispatchEvent(new Event("change"));
+  }
+}

@@ -1,0 +1,52 @@
+// Carries a JSON-RPC message from the service worker to a local MCP server. A service worker cannot start or talk
+// to a Web Worker, so the message goes to a page with a MessagePort; the page hands the port to the worker that
+// hosts the server, and the worker answers on it directly (protocol in docs/architecture.md).
+import { errorMessage, RpcError } from "./mcp-http.js";
+
+/** The window that made the request, or else any window of the app that can host the worker. */
+async function hostPage(clientId) {
+  const own = clientId ? await self.clients.get(clientId) : null;
+  if (own && own.type === "window") return own;
+  const windows = await self.clients.matchAll({ type: "window" });
+  return windows[0] ?? null;
+}
+
+/**
+ * Send `message` to the local server `serverName` and yield every message it answers with.
+ * @param {string} clientId the fetch event's client
+ * @param {string} serverName
+ * @param {any} config the server's `io.satchel/local` registry metadata
+ * @param {any} message one JSON-RPC request or notification
+ * @returns {AsyncGenerator<any>}
+ */
+export async function* callLocalServer(clientId, serverName, config, message) {
+  const page = await hostPage(clientId);
+  if (!page) {
+    if ("id" in message) {
+      yield errorMessage(message.id, RpcError.NO_HOST_PAGE, `no open Satchel page can host the local server ${serverName}`);
+    }
+    return;
+  }
+  const channel = new MessageChannel();
+  /** @type {any[]} */
+  const inbox = [];
+  let wake = () => {};
+  let ended = false;
+  channel.port1.onmessage = (event) => {
+    if (event.data?.type === "message") inbox.push(event.data.message);
+    if (event.data?.type === "end") ended = true;
+    wake();
+  };
+  page.postMessage({ type: "mcp-bridge", serverId: serverName, config, message }, [channel.port2]);
+  try {
+    while (true) {
+      while (inbox.length) yield inbox.shift();
+      if (ended) return;
+      await new Promise((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    channel.port1.close();
+  }
+}

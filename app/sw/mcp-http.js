@@ -1,0 +1,52 @@
+// Streamable HTTP responses built by the service worker itself (local servers, offline answers), shaped as the
+// MCP transport expects: a JSON-RPC response as JSON or as an SSE stream, 202 for notifications.
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** Standard JSON-RPC error codes, and ours (in the implementation-defined server range). */
+export const RpcError = {
+  PARSE: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL: -32603,
+  // -32000 and -32001 are the SDK's "connection closed" and "request timed out"; ours follow them.
+  NEEDS_NETWORK: -32010,
+  DENIED_BY_POLICY: -32011,
+  NO_HOST_PAGE: -32012,
+};
+
+/** @param {any} message */
+export const jsonResponse = (message, status = 200) =>
+  new Response(JSON.stringify(message), { status, headers: JSON_HEADERS });
+
+/** @param {string | number | null} id @param {number} code @param {string} message @param {any} [data] */
+export const errorMessage = (id, code, message, data) => ({
+  jsonrpc: "2.0",
+  id,
+  error: data === undefined ? { code, message } : { code, message, data },
+});
+
+export const accepted = () => new Response(null, { status: 202 });
+
+/**
+ * An SSE response carrying every JSON-RPC message `messages` yields (progress first, the response last).
+ * @param {AsyncIterable<any>} messages
+ */
+export function sseResponse(messages) {
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream({
+    async start(controller) {
+      for await (const message of messages) {
+        controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
+      }
+      controller.close();
+    },
+  });
+  return new Response(stream, {
+    headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
+  });
+}
+
+/** True for a JSON-RPC request (it expects a response), false for a notification. */
+export const isRequest = (message) => message !== null && typeof message === "object" && "id" in message;

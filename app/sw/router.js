@@ -1,0 +1,163 @@
+// The router: the one place that decides where an MCP call runs. Every MCP client of the page talks to
+// `/mcp/<server name>` on our own origin; this module answers those URLs:
+//   local server            → the page bridge to the Web Worker hosting it;
+//   remote server, online   → forwarded to its Streamable HTTP endpoint, untouched;
+//   remote server, offline  → answered from the mirror (handshake, tools/list); a tools/call is queued if the tool
+//                             is safe to replay, otherwise refused with an error that says it needs the network.
+import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPath } from "../common/mirror.js";
+import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
+import { callLocalServer } from "./local-bridge.js";
+import { accepted, errorMessage, isRequest, jsonResponse, RpcError, sseResponse } from "./mcp-http.js";
+import { enqueue, SYNC_TAG } from "./queue.js";
+
+/** Protocol versions this router can answer a handshake in while a remote server is out of reach. */
+const OFFLINE_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/** Request headers a remote MCP server needs to see. */
+const FORWARDED_HEADERS = ["accept", "authorization", "content-type", "last-event-id", "mcp-protocol-version", "mcp-session-id"];
+
+/**
+ * The response for an MCP request, or null when the URL is not the router's.
+ * @param {FetchEvent} event
+ * @param {(message: string) => void} onQueued called after a call was queued
+ * @returns {Promise<Response> | null}
+ */
+export function routeMcp(event, onQueued) {
+  const url = new URL(event.request.url);
+  if (url.origin !== self.location.origin) return null;
+  const name = serverNameFromPath(url.pathname);
+  return name === null ? null : route(event, name, onQueued);
+}
+
+async function route(event, name, onQueued) {
+  const server = await getServer(name);
+  if (!server) {
+    return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `no MCP server named ${name} in the registry`), 404);
+  }
+  const local = localConfig(server);
+  return local ? routeLocal(event, server, local) : routeRemote(event, server, onQueued);
+}
+
+/**
+ * The single JSON-RPC message of a POST body, or the error response to send instead.
+ * @param {string} text
+ */
+function parseMessage(text) {
+  let message;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return { error: jsonResponse(errorMessage(null, RpcError.PARSE, "the request body is not valid JSON"), 400) };
+  }
+  if (Array.isArray(message)) {
+    return { error: jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, "JSON-RPC batches are not supported"), 400) };
+  }
+  if (message === null || typeof message !== "object" || message.jsonrpc !== "2.0") {
+    return { error: jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, "not a JSON-RPC 2.0 message"), 400) };
+  }
+  return { message };
+}
+
+async function routeLocal(event, server, config) {
+  const { request } = event;
+  if (request.method === "DELETE") return new Response(null, { status: 200 }); // stateless: no session to end
+  if (request.method !== "POST") return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
+  const { message, error } = parseMessage(await request.text());
+  if (error) return error;
+  const messages = callLocalServer(event.clientId, server.name, config, message);
+  if (!isRequest(message)) {
+    event.waitUntil((async () => { for await (const _ of messages); })());
+    return accepted();
+  }
+  return sseResponse(messages);
+}
+
+async function routeRemote(event, server, onQueued) {
+  const { request } = event;
+  const target = remoteUrl(server);
+  if (!target) {
+    return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `${server.name} has no streamable-http endpoint`), 502);
+  }
+  const body = request.method === "POST" ? await request.text() : null;
+  if (navigator.onLine) {
+    const headers = new Headers();
+    for (const name of FORWARDED_HEADERS) if (request.headers.has(name)) headers.set(name, request.headers.get(name));
+    try {
+      return await fetch(target, { method: request.method, headers, body, cache: "no-store", credentials: "same-origin" });
+    } catch {
+      // Unreachable: answer as if offline, below.
+    }
+  }
+  if (request.method !== "POST") return new Response(null, { status: request.method === "DELETE" ? 200 : 405 });
+  const { message, error } = parseMessage(body ?? "");
+  if (error) return error;
+  if (!isRequest(message)) return accepted();
+  return jsonResponse(await answerOffline(server, target, message, onQueued));
+}
+
+/** What the router says for a remote server it cannot reach. */
+async function answerOffline(server, target, message, onQueued) {
+  const { id, method, params = {} } = message;
+  const label = server.server.title ?? server.name;
+  const needsNetwork = (what) =>
+    errorMessage(id, RpcError.NEEDS_NETWORK, `${what} needs the network: ${label} cannot be reached`, { reason: "offline" });
+  switch (method) {
+    case "initialize": {
+      const asked = params.protocolVersion;
+      return {
+        jsonrpc: "2.0",
+        id,
+        result: {
+          protocolVersion: OFFLINE_PROTOCOL_VERSIONS.includes(asked) ? asked : OFFLINE_PROTOCOL_VERSIONS[0],
+          capabilities: { tools: {} },
+          serverInfo: { name: server.name, version: server.server.version ?? "0" },
+          instructions: `${label} is out of reach; Satchel answers from its offline mirror and queues safe calls.`,
+          _meta: { "io.satchel/offline": true },
+        },
+      };
+    }
+    case "ping":
+      return { jsonrpc: "2.0", id, result: {} };
+    case "tools/list": {
+      const record = await getTools(server.name);
+      if (!record) return needsNetwork(`listing the tools of ${label} for the first time`);
+      return { jsonrpc: "2.0", id, result: { tools: record.tools, _meta: { "io.satchel/offline": true } } };
+    }
+    case "tools/call": {
+      const tool = await findTool(server.name, params.name);
+      if (!tool) return errorMessage(id, RpcError.INVALID_PARAMS, `unknown tool ${params.name} on ${label}`);
+      if (!isQueueable(server, tool)) {
+        return errorMessage(
+          id,
+          RpcError.NEEDS_NETWORK,
+          `${tool.name} needs the network: ${label} cannot be reached, and the call is not safe to send later`,
+          { reason: "offline", queueable: false },
+        );
+      }
+      const key = params._meta?.[IDEMPOTENCY_KEY] ?? crypto.randomUUID();
+      const entry = await enqueue({ server: server.name, url: target, tool: tool.name, arguments: params.arguments ?? {}, key });
+      await self.registration.sync?.register(SYNC_TAG).catch(() => {}); // replay when the network is back
+      onQueued(tool.name);
+      return {
+        jsonrpc: "2.0",
+        id,
+        result: {
+          content: [{ type: "text", text: `Queued: ${tool.name} will be sent to ${label} when the network is back.` }],
+          _meta: { [QUEUED_KEY]: { seq: entry.seq, key, queuedAt: new Date(entry.createdAt).toISOString() } },
+        },
+      };
+    }
+    default:
+      return needsNetwork(method);
+  }
+}
+
+/**
+ * Safe to replay later: the server says the tool is idempotent and it changes something (a read-only call is
+ * useless later), or the registry entry lists it as queueable.
+ */
+function isQueueable(server, tool) {
+  const annotations = tool.annotations ?? {};
+  if (annotations.idempotentHint === true && annotations.readOnlyHint !== true) return true;
+  const listed = server.server._meta?.["io.satchel/queueable"];
+  return Array.isArray(listed) && listed.includes(tool.name);
+}
