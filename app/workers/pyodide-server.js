@@ -101,8 +101,8 @@ async function serve(message, port) {
       exchange.destroy();
     }
   } catch (error) {
-    if (message && "id" in message) {
-      const text = `the local server ${serverId ?? ""} failed: ${describe(error)}`.replace(/ {2}/, " ");
+    if (message !== null && typeof message === "object" && "id" in message) {
+      const text = `the local server ${serverId ?? "(not initialised)"} failed: ${describe(error)}`;
       port.postMessage({
         type: "message",
         message: { jsonrpc: "2.0", id: message.id, error: { code: INTERNAL_ERROR, message: text } },

@@ -14,9 +14,12 @@ from satchel.build.context import BuildContext, BuildError, BuildResult
 from satchel.build.icons import render_icons
 from satchel.build.output import write_site
 from satchel.build.precache import write_service_worker
+from satchel.build.pyodide_packages import add_pyodide_packages
+from satchel.build.pyodide_runtime import copy_pyodide_runtime
 from satchel.build.registry_snapshot import write_registry_snapshot
 from satchel.build.static import copy_static_files
 from satchel.build.templates import render_templates
+from satchel.build.tools_server import register_tools_server
 from satchel.build.vendor import bundle_vendor_modules
 
 __all__ = ["STEPS", "BuildError", "BuildResult", "build_app"]
@@ -30,6 +33,9 @@ STEPS: Sequence[Step] = (
     render_icons,
     bundle_vendor_modules,
     render_templates,
+    copy_pyodide_runtime,
+    add_pyodide_packages,
+    register_tools_server,
     write_registry_snapshot,
     write_service_worker,
 )
