@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from satchel import __version__
+from satchel.models.tiny import make_tiny as make_tiny_command
+from satchel.wasm.command import wasm as wasm_command
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
@@ -133,3 +135,7 @@ def tools() -> None:
 @main.group()
 def models() -> None:
     """Model catalogue: list, fetch, convert, quantise and remove model files."""
+
+
+main.add_command(wasm_command)
+models.add_command(make_tiny_command)

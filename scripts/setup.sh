@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(chromium fonts-liberation libcairo2 nodejs)
+APT_PACKAGES+=(emscripten binaryen ninja-build cmake g++)  # wasm: satchel wasm builds the C++ MCP servers
 
 log() { printf 'setup: %s\n' "$*"; }
 

@@ -1,0 +1,129 @@
+"""Builds each C++ MCP server for each platform asked for, skipping those whose cache key has not changed."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from satchel.wasm.cache import build_key, is_fresh, record, tree_digest
+from satchel.wasm.cmake import configure_and_build
+from satchel.wasm.emscripten import WASM
+from satchel.wasm.errors import WasmError
+from satchel.wasm.native import NATIVE
+from satchel.wasm.platforms import Platform
+from satchel.wasm.sources import LLAMA_SDIST, WHISPER_SDIST, Sdist, Sources, fetch_sources
+from satchel.wasm.toolchain import find_toolchain
+
+DEFAULT_OUT_DIR = Path(".cache/wasm/out")
+DEFAULT_BUILD_DIR = Path(".cache/wasm/build")
+SERVER_SOURCES = Path(__file__).resolve().parents[2] / "wasm"
+"""The C++ sources of the servers (the repository's `wasm/` folder)."""
+PLATFORMS = {"native": NATIVE, "wasm": WASM}
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    sdist: Sdist
+
+    @property
+    def target(self) -> str:
+        return f"{self.name}-server"
+
+
+SERVERS = (Server("whisper", WHISPER_SDIST), Server("llama", LLAMA_SDIST))
+
+
+@dataclass(frozen=True)
+class BuiltServer:
+    server: str
+    platform: str
+    path: Path
+    cached: bool
+    seconds: float
+
+
+def _vendor_dir(server: Server, sources: Sources) -> Path:
+    return sources.whisper_cpp if server.sdist is WHISPER_SDIST else sources.llama_cpp
+
+
+def _configure_command(
+    platform: Platform, server: Server, sources: Sources, build_dir: Path, programs: dict[str, Path]
+) -> list[str]:
+    definitions = {
+        **platform.definitions,
+        "SATCHEL_SERVER": server.name,
+        "SATCHEL_VENDOR_DIR": str(_vendor_dir(server, sources)),
+        "SATCHEL_JSON_DIR": str(sources.json_include_dir),
+    }
+    wrapper = [str(programs[name]) for name in platform.wrapper]
+    return [
+        *wrapper, str(programs["cmake"]), "-G", "Ninja", "-S", str(SERVER_SOURCES), "-B", str(build_dir),
+        *(f"-D{key}={value}" for key, value in sorted(definitions.items())),
+    ]  # fmt: skip
+
+
+def build_servers(
+    platforms: Sequence[str],
+    *,
+    out_dir: Path = DEFAULT_OUT_DIR,
+    build_dir: Path = DEFAULT_BUILD_DIR,
+    jobs: int = 2,
+    log: Callable[[str], None] = print,
+) -> list[BuiltServer]:
+    """Build (or reuse) every server for `platforms` ("native", "wasm"); outputs go to `out_dir/<platform>/`."""
+    unknown = [p for p in platforms if p not in PLATFORMS]
+    if unknown:
+        raise WasmError(f"unknown platform(s): {', '.join(unknown)} (choose from {', '.join(PLATFORMS)})")
+    toolchain = find_toolchain(native="native" in platforms, wasm="wasm" in platforms)
+    sources = fetch_sources(log=log)
+    server_digest = tree_digest(SERVER_SOURCES)
+    env = toolchain.environment()
+    built: list[BuiltServer] = []
+    for platform_name in platforms:
+        platform = PLATFORMS[platform_name]
+        for server in SERVERS:
+            started = time.monotonic()
+            output = out_dir / platform.name / f"{server.target}{platform.suffix}"
+            folder = (build_dir / f"{server.name}-{platform.name}").resolve()
+            configure = _configure_command(platform, server, sources, folder, toolchain.programs)
+            key = build_key(
+                [
+                    sources.digests[server.sdist.name],
+                    server_digest,
+                    " ".join(configure),
+                    toolchain.versions[platform.compiler],
+                ]
+            )
+            label = f"{server.target} ({platform.name})"
+            if is_fresh(output, key):
+                log(f"{label}: up to date ({output})")
+                built.append(
+                    BuiltServer(server.name, platform.name, output, True, time.monotonic() - started)
+                )
+                continue
+            log(f"{label}: building in {folder}")
+            configure_and_build(
+                label=label,
+                configure=configure,
+                build_dir=folder,
+                target=server.target,
+                jobs=jobs,
+                env=env,
+                log=log,
+            )
+            produced = folder / server.name / f"{server.target}{platform.suffix}"
+            if not produced.is_file():
+                raise WasmError(f"{label}: the build succeeded but {produced} is missing")
+            output.parent.mkdir(parents=True, exist_ok=True)
+            temporary = output.with_name(output.name + ".tmp")
+            shutil.copy2(produced, temporary)
+            temporary.replace(output)
+            record(output, key)
+            seconds = time.monotonic() - started
+            log(f"{label}: built {output} ({output.stat().st_size / 1e6:.1f} MB) in {seconds:.0f} s")
+            built.append(BuiltServer(server.name, platform.name, output, False, seconds))
+    return built
