@@ -296,3 +296,88 @@ def test_works_offline_from_the_cache_with_the_server_stopped(
     start_worker(page)
     assert_same_as_native(page)
     assert console.errors == [] and console.csp_violations() == []
+
+
+# -- through the service-worker router and the page's MCP host, as the app itself calls local tools --------------
+
+#: POSTs each message to the router URL of the tool server; returns the JSON-RPC messages of each answer.
+ROUTER_SCRIPT = """
+async (messages) => {
+  const answers = [];
+  for (const message of messages) {
+    const response = await fetch('/mcp/' + encodeURIComponent('io.satchel/tools'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(message),
+    });
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    answers.push({
+      status: response.status,
+      messages: type.startsWith('text/event-stream')
+        ? text.split('\\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)))
+        : text ? [JSON.parse(text)] : [],
+    });
+  }
+  return answers;
+}
+"""
+
+#: The handshake, tools/list and the calls the issue asks for: redact and summarize_extractive.
+ROUTER_SESSION = [message for message in SESSION if message.get("id") in (None, 0, 1, 2, 3, 5, 6)]
+
+
+def local_tool_button(page: Page, label: str):  # type: ignore[no-untyped-def]
+    server = page.locator("#server-list > li").filter(has=page.get_by_role("heading", name="Local tools"))
+    return server.get_by_role("button", name=label, exact=True)
+
+
+def assert_router_answers_like_native(page: Page) -> None:
+    answers = page.evaluate(ROUTER_SCRIPT, ROUTER_SESSION)
+    expected = native_answers(ROUTER_SESSION)
+    for message, got, want in zip(ROUTER_SESSION, answers, expected, strict=True):
+        assert got["status"] == (200 if "id" in message else 202)
+        assert got["messages"] == [w["message"] for w in want], f"different answers to id={message.get('id')}"
+
+
+def run_local_tool(page: Page, label: str, fields: dict[str, str]) -> Any:
+    """Run a tool of the local server from its form (read-only local tools need no approval); its structured result."""
+    local_tool_button(page, label).click()
+    expect(page.locator("#tool-view .tool-title")).to_have_text(label)
+    for name, value in fields.items():
+        page.locator(f"#tool-view [data-field='{name}'] :is(input, textarea, select)").fill(value)
+    page.locator("#tool-view").get_by_role("button", name="Run").click()
+    result = page.locator("#tool-view .result")
+    expect(result).to_have_class("result result-ok", timeout=60_000)
+    return json.loads(result.locator("pre.result-json").text_content() or "null")
+
+
+def native_structured(name: str, arguments: dict[str, Any]) -> Any:
+    (response,) = default_server().handle(call(1, name, arguments))
+    return response["result"]["structuredContent"]
+
+
+def test_router_sends_local_calls_to_the_worker_online_and_offline_with_native_results(
+    controlled_page: Page, server: ServerProcess, console: ConsoleWatch
+) -> None:
+    page = controlled_page
+    # The page's MCP host lists every server's tools at start: for this one, that loads Pyodide in its worker.
+    expect(local_tool_button(page, "Redact personal data")).to_be_visible(timeout=120_000)
+    assert_router_answers_like_native(page)
+
+    server.stop()
+    page.context.set_offline(True)
+    page.reload()
+    poll(page, "navigator.serviceWorker.controller !== null")
+    expect(local_tool_button(page, "Summarise text (extractive)")).to_be_visible(timeout=60_000)
+    assert_router_answers_like_native(page)
+
+    names = ["Marie-Claire Dubois", "Jonas Weber", "Jonas"]
+    redacted = run_local_tool(
+        page, "Redact personal data", {"text": SUPPORT_EMAIL, "names": "\n".join(names)}
+    )
+    assert redacted == native_structured("redact", {"text": SUPPORT_EMAIL, "names": names, "keep_last": 0})
+    assert "marie.dubois@example.fr" not in redacted["text"] and "Jonas" not in redacted["text"]
+    summary = run_local_tool(page, "Summarise text (extractive)", {"text": REPORT, "sentence_count": "3"})
+    assert summary == native_structured("summarize_extractive", {"text": REPORT, "sentence_count": 3})
+    assert console.errors == [] and console.csp_violations() == []
