@@ -6,8 +6,16 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.harness import ConsoleWatch, ServerProcess, poll
-from tests.e2e.host_page import ToolCallSpy, notes_in, open_ready, open_tool, result_box, run_tool, tool_button
+from tests.e2e.harness import ConsoleWatch, ServerProcess
+from tests.e2e.host_page import (
+    ToolCallSpy,
+    notes_in,
+    open_ready,
+    open_tool,
+    result_box,
+    run_tool,
+    tool_button,
+)
 
 
 def go_offline(page: Page, server: ServerProcess) -> None:
@@ -39,7 +47,9 @@ def test_offline_save_note_is_queued_and_delivered_exactly_once_after_an_interru
     expect(page.locator("#network-status")).to_have_text("Offline")
 
     open_tool(page, "Workspace", "Save a note")
-    run_tool(page, {"title": "Queued in the tunnel", "body": "Written with no signal."}, approval="Allow once")
+    run_tool(
+        page, {"title": "Queued in the tunnel", "body": "Written with no signal."}, approval="Allow once"
+    )
     expect(result_box(page)).to_have_class("result result-queued")
     expect(result_box(page)).to_contain_text("Queued: save_note will be sent")
     expect(page.locator("#outbox-counts")).to_have_text("1 pending · 0 sent · 0 failed")
@@ -89,7 +99,9 @@ def test_invalid_input_is_refused_before_sending(
     assert spy.calls == []
 
 
-def test_denied_tool_never_reaches_its_server(page: Page, context: BrowserContext, server: ServerProcess) -> None:
+def test_denied_tool_never_reaches_its_server(
+    page: Page, context: BrowserContext, server: ServerProcess
+) -> None:
     spy = ToolCallSpy()
     context.route("**/mcp/workspace", spy.handle)
     open_ready(page, server.url)
