@@ -50,13 +50,22 @@ def main() -> None:
     default=None,
     help="node_modules folder with the browser dependencies (default: next to the app folder).",
 )
-def build(app_dir: Path, out_dir: Path, node_modules: Path | None) -> None:
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Organisation policy (TOML): build a managed site that enforces it.",
+)
+def build(app_dir: Path, out_dir: Path, node_modules: Path | None, policy_file: Path | None) -> None:
     """Render app/ into a static, precached dist/."""
     from satchel.build import BuildError, build_app
+    from satchel.policy import PolicyError, load_policy
 
     try:
-        result = build_app(app_dir, out_dir, node_modules=node_modules)
-    except BuildError as exc:
+        policy = load_policy(policy_file) if policy_file is not None else None
+        result = build_app(app_dir, out_dir, node_modules=node_modules, policy=policy)
+    except (BuildError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"built {out_dir} (build {result.build_hash[:12]}): "

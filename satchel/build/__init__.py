@@ -13,6 +13,7 @@ from pathlib import Path
 from satchel.build.context import BuildContext, BuildError, BuildResult
 from satchel.build.icons import render_icons
 from satchel.build.output import write_site
+from satchel.build.policy import write_policy
 from satchel.build.precache import write_service_worker
 from satchel.build.pyodide_packages import add_pyodide_packages
 from satchel.build.pyodide_runtime import copy_pyodide_runtime
@@ -21,15 +22,18 @@ from satchel.build.static import copy_static_files
 from satchel.build.templates import render_templates
 from satchel.build.tools_server import register_tools_server
 from satchel.build.vendor import bundle_vendor_modules
+from satchel.policy import Policy
 
 __all__ = ["STEPS", "BuildError", "BuildResult", "build_app"]
 
 Step = Callable[[BuildContext], None]
 
-#: The build order. Steps that ship a local MCP server come before the registry snapshot that lists them; the
-#: service worker comes last: its precache manifest lists what every other step produced.
+#: The build order. The policy comes before the templates (they read `managed`); steps that ship a local MCP server
+#: come before the registry snapshot that lists them; the service worker comes last: its precache manifest lists
+#: what every other step produced.
 STEPS: Sequence[Step] = (
     copy_static_files,
+    write_policy,
     render_icons,
     bundle_vendor_modules,
     render_templates,
@@ -41,9 +45,11 @@ STEPS: Sequence[Step] = (
 )
 
 
-def build_app(app_dir: Path, out_dir: Path, *, node_modules: Path | None = None) -> BuildResult:
-    """Build `app_dir` into `out_dir`; raise `BuildError` with a one-line reason on bad input."""
-    ctx = BuildContext.create(app_dir, out_dir, node_modules=node_modules)
+def build_app(
+    app_dir: Path, out_dir: Path, *, node_modules: Path | None = None, policy: Policy | None = None
+) -> BuildResult:
+    """Build `app_dir` into `out_dir` (managed when `policy` is given); raise `BuildError` on bad input."""
+    ctx = BuildContext.create(app_dir, out_dir, node_modules=node_modules, policy=policy)
     for step in STEPS:
         step(ctx)
     return write_site(ctx)

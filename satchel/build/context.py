@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from satchel.policy import Policy
+
 #: Source files that are inputs to a step rather than files of the site.
 TEMPLATE_SUFFIX = ".j2"
 #: Folders of `app/` whose files are build inputs only (bundled or rendered), never copied as they are.
@@ -40,9 +42,13 @@ class BuildContext:
     #: server.json documents of the local MCP servers this build ships (see `satchel.registry.local_server`);
     #: the steps that add a server's files add its document here, and the registry snapshot lists them.
     local_servers: list[dict[str, Any]] = field(default_factory=list)
+    #: The organisation's managed policy (`--policy`), or None for an unmanaged site.
+    policy: Policy | None = None
 
     @classmethod
-    def create(cls, app_dir: Path, out_dir: Path, *, node_modules: Path | None = None) -> BuildContext:
+    def create(
+        cls, app_dir: Path, out_dir: Path, *, node_modules: Path | None = None, policy: Policy | None = None
+    ) -> BuildContext:
         app_dir = app_dir.resolve()
         out_dir = out_dir.resolve()
         if not app_dir.is_dir():
@@ -52,7 +58,7 @@ class BuildContext:
                 f"output folder {out_dir} must not contain or be inside the app folder {app_dir}"
             )
         modules = (node_modules or app_dir.parent / "node_modules").resolve()
-        return cls(app_dir=app_dir, out_dir=out_dir, node_modules=modules)
+        return cls(app_dir=app_dir, out_dir=out_dir, node_modules=modules, policy=policy)
 
     def add(self, path: str, data: bytes) -> None:
         """Add one file of the site; two steps producing the same path is a bug in the app layout."""
