@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(chromium fonts-liberation libcairo2 nodejs)
 APT_PACKAGES+=(emscripten binaryen ninja-build cmake g++)  # wasm: satchel wasm builds the C++ MCP servers
+APT_PACKAGES+=(cmake g++ espeak-ng sox)  # models: whisper.cpp quantiser build, spoken test audio
 
 log() { printf 'setup: %s\n' "$*"; }
 
@@ -37,6 +38,7 @@ fi
 if ! stamp_matches .venv/.setup-stamp "$python_inputs"; then
   log "installing Python packages into .venv"
   export PIP_CACHE_DIR="$PWD/.cache/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
+  export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"  # llama-cpp-python compiles once (~11 min), then pip reuses the cached wheel
   # (this machine's pip.conf names an optional local index that may be absent: drop pip's warnings about it)
   .venv/bin/python -m pip install -q -r requirements.lock 2> >(grep -v "is ignored: it is neither" >&2)
   .venv/bin/python -m pip install -q --no-deps -e . 2> >(grep -v "is ignored: it is neither" >&2)

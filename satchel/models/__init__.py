@@ -1,0 +1,1 @@
+"""Models: the catalogue, where model files live, fetching, converting and quantising them."""
