@@ -77,7 +77,7 @@ private:
         llama_model_params params = llama_model_default_params();
         params.n_gpu_layers = 0;
 #ifdef __EMSCRIPTEN__
-        params.use_mmap = false;  // WASI has no mmap
+        params.load_mode = LLAMA_LOAD_MODE_NONE;  // WASI has no mmap: read the file
 #endif
         llama_model* model = llama_model_load_from_file(model_path_.c_str(), params);
         if (!model)

@@ -1,5 +1,7 @@
 // The native driver: a stdio MCP server any host can launch. A reader thread takes lines from stdin so that a
-// notifications/cancelled reaches a tool while it runs; requests are served one at a time, in order.
+// notifications/cancelled reaches a tool while it runs (or drops the request if it is still queued); requests
+// are served one at a time, in order.
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -33,11 +35,18 @@ int main(int argc, char** argv) {
     std::thread reader([&] {
         std::string line;
         while (std::getline(std::cin, line)) {
+            std::lock_guard<std::mutex> lock(queue_mutex);
             if (auto id = mcp::Server::cancelled_request_id(line)) {
-                server->cancel(*id);  // applied now: the request it names may be running
+                // Applied now: the request it names may be running, or still waiting in the queue.
+                if (!server->cancel(*id)) {
+                    auto waiting = std::find_if(queue.begin(), queue.end(), [&](const std::string& queued) {
+                        mcp::json request = mcp::json::parse(queued, nullptr, false);
+                        return request.is_object() && request.contains("id") && request["id"] == *id;
+                    });
+                    if (waiting != queue.end()) queue.erase(waiting);
+                }
                 continue;
             }
-            std::lock_guard<std::mutex> lock(queue_mutex);
             queue.push_back(std::move(line));
             queue_changed.notify_one();
         }

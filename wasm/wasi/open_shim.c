@@ -18,7 +18,7 @@ static int find_preopen(const char* path, const char** relative) {
     for (__wasi_fd_t fd = FIRST_PREOPEN_FD; fd < FIRST_PREOPEN_FD + MAX_PREOPENS; ++fd) {
         __wasi_prestat_t prestat;
         if (__wasi_fd_prestat_get(fd, &prestat) != __WASI_ERRNO_SUCCESS) break;
-        if (prestat.tag != __WASI_PREOPENTYPE_DIR) continue;
+        if (prestat.pr_type != __WASI_PREOPENTYPE_DIR) continue;
         size_t length = prestat.u.dir.pr_name_len;
         char name[256];
         if (length >= sizeof(name)) continue;

@@ -1,0 +1,117 @@
+"""Fixtures for the C++ MCP server tests: the servers built through `satchel wasm` (cached, so only a fresh
+machine pays for the compile), the tiny random models from `satchel models make-tiny`, and spoken test audio."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from satchel.models.tiny import make_tiny_models
+from satchel.wasm import build_servers
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_REACTOR = Path(__file__).with_name("run_reactor.mjs")
+SPEECH = "The quick brown fox jumps over the lazy dog."
+
+
+@dataclass(frozen=True)
+class TinyModels:
+    llama: Path
+    whisper: Path
+
+
+def _built(platform: str) -> dict[str, Path]:
+    return {built.server: built.path for built in build_servers([platform], log=lambda _line: None)}
+
+
+@pytest.fixture(scope="session")
+def native_servers() -> dict[str, Path]:
+    """`whisper` and `llama` native stdio servers, built (or reused) by `satchel wasm --native`."""
+    return _built("native")
+
+
+@pytest.fixture(scope="session")
+def wasm_servers() -> dict[str, Path]:
+    """`whisper` and `llama` WASI reactors, built (or reused) by `satchel wasm --wasm`."""
+    return _built("wasm")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    llama, whisper = make_tiny_models(tmp_path_factory.mktemp("tiny"), seed=0, log=lambda _line: None)
+    return TinyModels(llama=llama, whisper=whisper)
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spoken English sentence as a 16 kHz mono 16-bit WAV (espeak-ng, resampled by sox)."""
+    for program in ("espeak-ng", "sox"):
+        if shutil.which(program) is None:
+            pytest.fail(f"{program} is missing: run scripts/setup.sh (Debian package {program})")
+    folder = tmp_path_factory.mktemp("audio")
+    raw, wav = folder / "speech-22k.wav", folder / "speech.wav"
+    subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True, capture_output=True)
+    subprocess.run(
+        ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True, capture_output=True
+    )
+    return wav
+
+
+def request(request_id: int, method: str, params: dict[str, Any] | None = None) -> str:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+    if params is not None:
+        message["params"] = params
+    return json.dumps(message)
+
+
+def tool_call(request_id: int, name: str, arguments: dict[str, Any], token: str | None = None) -> str:
+    params: dict[str, Any] = {"name": name, "arguments": arguments}
+    if token is not None:
+        params["_meta"] = {"progressToken": token}
+    return request(request_id, "tools/call", params)
+
+
+def run_native(server: Path, model: Path, lines: list[str], *extra: str) -> list[dict[str, Any]]:
+    """Every message the native server writes for `lines` (stdin closed after them)."""
+    completed = subprocess.run(
+        [str(server), "--model", str(model), *extra],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return [json.loads(line) for line in completed.stdout.splitlines()]
+
+
+def run_wasm(server: Path, model: Path, lines: list[str], *extra: str) -> list[dict[str, Any]]:
+    """Every message the WASM reactor writes for `lines`, run in node through the worker's host code."""
+    completed = subprocess.run(
+        ["node", str(RUN_REACTOR), str(server), str(model), *extra],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=REPO,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return [json.loads(line) for line in completed.stdout.splitlines()]
+
+
+def response(messages: list[dict[str, Any]], request_id: int) -> dict[str, Any]:
+    found = [m for m in messages if m.get("id") == request_id and "method" not in m]
+    assert len(found) == 1, f"expected one response to {request_id}, got {messages}"
+    return found[0]
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"

@@ -1,0 +1,181 @@
+"""Bad input gets a clear error and the server keeps serving: invalid base64, audio that is not 16 kHz, a truncated
+model file, a prompt longer than the context, malformed JSON-RPC; and a cancelled call gets no response while
+the next one works. Each case runs on the native server and, through the worker's host code in node, on WASM."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.wasm.conftest import TinyModels, request, response, run_native, run_wasm, tool_call
+
+Runner = Callable[..., list[dict[str, Any]]]
+PLATFORMS = ["native", "wasm"]
+
+
+def wav_bytes(rate: int, seconds: float = 1.0) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x00\x01" * int(rate * seconds))
+    return buffer.getvalue()
+
+
+def encoded(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def error_text(message: dict[str, Any]) -> str:
+    result = message["result"]
+    assert result["isError"] is True, result
+    return str(result["content"][0]["text"])
+
+
+def succeeded(message: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = message["result"]
+    assert result["isError"] is False, result
+    return result
+
+
+@pytest.fixture(params=PLATFORMS)
+def platform(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def run(platform: str, request: pytest.FixtureRequest) -> Callable[..., Any]:
+    servers: dict[str, Path] = request.getfixturevalue(f"{platform}_servers")
+    runner = run_native if platform == "native" else run_wasm
+
+    def go(server: str, model: Path, lines: list[str]) -> list[dict[str, Any]]:
+        return runner(servers[server], model, lines)
+
+    return go
+
+
+def test_invalid_base64_and_wrong_sample_rate_are_clear_errors(run: Runner, tiny_models: TinyModels) -> None:
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [
+            tool_call(1, "transcribe", {"audio": "UklGR*not base64*"}),
+            tool_call(2, "transcribe", {"audio": encoded(wav_bytes(44100))}),
+            tool_call(3, "transcribe", {"audio": encoded(b"not a wav file at all")}),
+            tool_call(4, "transcribe", {"audio": encoded(wav_bytes(16000))}),
+        ],
+    )
+    assert (
+        error_text(response(messages, 1))
+        == "argument 'audio' is not valid base64: unexpected character at offset 5"
+    )
+    rate = error_text(response(messages, 2))
+    assert rate.startswith("audio is 44100 Hz; transcribe needs 16000 Hz mono") and "sox" in rate
+    assert "not a WAV file" in error_text(response(messages, 3))
+    assert succeeded(response(messages, 4))["structuredContent"]["duration"] == 1.0
+
+
+@pytest.mark.parametrize("server", ["llama", "whisper"])
+def test_truncated_model_is_reported_and_the_server_keeps_serving(
+    run: Runner, tiny_models: TinyModels, tmp_path: Path, server: str
+) -> None:
+    source = tiny_models.llama if server == "llama" else tiny_models.whisper
+    truncated = tmp_path / source.name
+    truncated.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    call = (
+        tool_call(1, "generate", {"prompt": "Hello"})
+        if server == "llama"
+        else tool_call(1, "transcribe", {"audio": encoded(wav_bytes(16000))})
+    )
+    messages = run(server, truncated, [call, request(2, "tools/list"), call.replace('"id": 1', '"id": 3')])
+    text = error_text(response(messages, 1))
+    assert "truncated" in text and truncated.name in text
+    assert response(messages, 2)["result"]["tools"]
+    assert error_text(response(messages, 3)) == text
+
+
+def test_prompt_beyond_the_context_is_refused_and_the_next_call_works(
+    run: Runner, tiny_models: TinyModels
+) -> None:
+    long_prompt = "word " * 700  # the tiny model's context holds 512 tokens
+    messages = run(
+        "llama",
+        tiny_models.llama,
+        [
+            tool_call(1, "generate", {"prompt": long_prompt}),
+            tool_call(2, "generate", {"prompt": "Hi", "max_tokens": 4}),
+        ],
+    )
+    text = error_text(response(messages, 1))
+    assert text.startswith("the prompt is ") and "the context holds 512" in text
+    assert len(succeeded(response(messages, 2))["structuredContent"]["tokens"]) == 4
+
+
+def test_malformed_messages_get_json_rpc_errors(run: Runner, tiny_models: TinyModels) -> None:
+    messages = run(
+        "llama",
+        tiny_models.llama,
+        [
+            "{not json",
+            request(1, "resources/list"),
+            tool_call(2, "nonexistent", {}),
+            json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "generate"}}),
+            request(4, "ping"),
+        ],
+    )
+    assert messages[0] == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": -32700, "message": messages[0]["error"]["message"]},
+    }
+    assert response(messages, 1)["error"]["code"] == -32601
+    unknown = response(messages, 2)["error"]
+    assert unknown["code"] == -32602 and "generate, summarize" in unknown["message"]
+    assert "missing required argument 'prompt'" in error_text(response(messages, 3))
+    assert response(messages, 4)["result"] == {}
+
+
+def test_unsupported_protocol_version_names_the_supported_ones(run: Runner, tiny_models: TinyModels) -> None:
+    envelope = {
+        "io.modelcontextprotocol/protocolVersion": "2099-01-01",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    messages = run("llama", tiny_models.llama, [request(1, "server/discover", {"_meta": envelope})])
+    error = response(messages, 1)["error"]
+    assert error["code"] == -32022
+    assert "2026-07-28" in error["data"]["supported"] and "2025-11-25" in error["data"]["supported"]
+
+
+def test_cancelled_call_gets_no_response_and_the_next_call_works(
+    native_servers: dict[str, Path], tiny_models: TinyModels
+) -> None:
+    cancel = json.dumps({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}})
+    with subprocess.Popen(
+        [str(native_servers["llama"]), "--model", str(tiny_models.llama)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        assert server.stdin is not None and server.stdout is not None
+        server.stdin.write(tool_call(1, "generate", {"prompt": "warm up", "max_tokens": 2}) + "\n")
+        server.stdin.flush()
+        assert json.loads(server.stdout.readline())["id"] == 1  # the model is loaded
+        # The cancellation follows the call in one write: it reaches the server while the call runs or waits.
+        server.stdin.write(
+            tool_call(2, "generate", {"prompt": "long", "max_tokens": 500}, token="t") + "\n" + cancel + "\n"
+        )
+        server.stdin.write(tool_call(3, "generate", {"prompt": "after", "max_tokens": 3}) + "\n")
+        server.stdin.close()
+        messages = [json.loads(line) for line in server.stdout]
+    assert [m.get("id") for m in messages if "id" in m] == [3]
+    assert len(succeeded(response(messages, 3))["structuredContent"]["tokens"]) == 3
