@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from satchel import __version__
+from satchel.bundle.command import bundle as bundle_command
 from satchel.models.commands import COMMANDS as MODEL_COMMANDS
 from satchel.models.tiny import make_tiny as make_tiny_command
 from satchel.wasm.command import wasm as wasm_command
@@ -148,6 +149,7 @@ def models() -> None:
 
 
 main.add_command(wasm_command)
+main.add_command(bundle_command)
 models.add_command(make_tiny_command)
 
 for model_command in MODEL_COMMANDS:

@@ -1,0 +1,112 @@
+"""The `satchel bundle` command group: make a bundle (`satchel bundle --out ...`) and check one (`... verify PATH`)."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import click
+
+from satchel.bundle.spec import DEFAULT_INSTALL_DIR, DEFAULT_LISTEN, DEFAULT_URL, BundleError, BundleSpec
+from satchel.models.catalog import DEFAULT_CATALOG
+from satchel.policy import Policy, PolicyError, load_policy
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the bundle: FILE.tar.gz (reproducible archive) or a new folder.",
+)
+@click.option("--app", "app_dir", type=click.Path(path_type=Path), default=Path("app"), show_default=True)
+@click.option("--node-modules", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Organisation policy (TOML). Without it: every bundled server, upstream registries off.",
+)
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The address browsers open the app at.")
+@click.option(
+    "--listen", default=DEFAULT_LISTEN, show_default=True, help="host:port the device's own web server uses."
+)
+@click.option(
+    "--install-dir",
+    default=str(DEFAULT_INSTALL_DIR),
+    show_default=True,
+    help="Where the bundle is unpacked on devices (the configs point there).",
+)
+@click.option("--model", "models", multiple=True, help="Catalogue id of a model to pre-place (repeatable).")
+@click.option(
+    "--models-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Model store to take --model files from (default: satchel models' store).",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_CATALOG,
+    help="Model catalogue the --model hashes are checked against.",
+)
+@click.pass_context
+def bundle(
+    ctx: click.Context,
+    out: Path | None,
+    app_dir: Path,
+    node_modules: Path | None,
+    policy_file: Path | None,
+    url: str,
+    listen: str,
+    install_dir: str,
+    models: tuple[str, ...],
+    models_dir: Path | None,
+    catalog_path: Path,
+) -> None:
+    """Package the managed app, models, server configs and browser policies for kiosks and fleets."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise click.UsageError("say where to write the bundle: --out satchel-bundle.tar.gz (or a new folder)")
+    from satchel.bundle.assemble import make_bundle
+
+    try:
+        policy = (
+            load_policy(policy_file)
+            if policy_file is not None
+            else Policy(organization=urlsplit(url).hostname or url)
+        )
+        spec = BundleSpec(
+            policy=policy, url=url, listen=listen, install_dir=PurePosixPath(install_dir), models=models
+        )
+        result = make_bundle(
+            spec,
+            out,
+            app_dir=app_dir,
+            node_modules=node_modules,
+            catalog_path=catalog_path,
+            models_dir=models_dir,
+        )
+    except (BundleError, PolicyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"bundle {result.out}: {result.files} files, build {result.build_hash[:12]}, "
+        f"policy of {policy.organization}, models: {', '.join(models) or 'none'}"
+    )
+
+
+@bundle.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def verify(path: Path) -> None:
+    """Check a bundle folder or .tar.gz against its SHA256SUMS and its policy."""
+    from satchel.bundle.verify import verify_bundle
+
+    result = verify_bundle(path)
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{path} is not intact: {len(result.problems)} problem(s) above")
+    click.echo(f"{path}: {result.files} files match SHA256SUMS; policy of {result.organization} is valid")

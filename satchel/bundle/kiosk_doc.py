@@ -1,0 +1,92 @@
+"""KIOSK.md: the admin's page in the bundle, written for this bundle's URL, policy and install folder."""
+
+from __future__ import annotations
+
+from satchel import __version__
+from satchel.bundle.spec import (
+    CADDYFILE,
+    KIOSK_LAUNCHER,
+    LINUX_POLICY_DIRS,
+    LINUX_POLICY_NAME,
+    MACOS_PROFILE,
+    MODELS_INDEX,
+    NGINX_CONF,
+    SYSTEMD_UNIT,
+    WINDOWS_REG,
+    BundleSpec,
+)
+
+
+def kiosk_doc(spec: BundleSpec) -> str:
+    policy = spec.policy
+    servers = (
+        ", ".join(policy.allowed_servers) if policy.allowed_servers is not None else "every bundled server"
+    )
+    models = ", ".join(spec.models) or "none (the app fetches models when asked)"
+    linux = "\n".join(
+        f"  - {name}: `/{folder}/{LINUX_POLICY_NAME}`" for name, folder in LINUX_POLICY_DIRS.items()
+    )
+    root = spec.install_dir
+    return f"""# Satchel for {policy.organization}: kiosk and fleet bundle
+
+Made by `satchel bundle` {__version__} for **{spec.url}**. Everything a device needs is here: the app (`dist/`),
+its models, the managed policy, web-server configs and browser policies. Nothing is downloaded from outside.
+
+## 1. Check and unpack
+
+    sha256sum -c SHA256SUMS          # or: satchel bundle verify <this folder or the .tar.gz>
+    sudo tar -xzf satchel-bundle.tar.gz -C {root.parent}   # unpacks into {root}/
+
+The configs below expect the bundle at `{root}` (make another bundle with `--install-dir` to change it).
+
+## 2. Serve it
+
+- On the device itself (kiosks): nginx serves `{root}/dist` on `{spec.listen}`; `http://localhost` is a secure
+  context, so no certificate is needed.
+
+      sudo apt-get install nginx-light
+      sudo cp {root}/{SYSTEMD_UNIT} /etc/systemd/system/ && sudo systemctl enable --now satchel
+
+- For many devices from one intranet host: put `{NGINX_CONF}` (its `server` block) or `{CADDYFILE}` behind your
+  TLS, or run `satchel serve --dist {root}/dist --certfile CERT --keyfile KEY`, which also serves the workspace.
+
+Whatever serves it must send the headers in those configs (cross-origin isolation, CSP, MIME types for `.wasm`,
+`.mjs` and `.webmanifest`, no caching of `/sw.js`); other servers are not supported.
+
+## 3. Push the browser policies
+
+They force-install {spec.url} as an app in its own window with a desktop shortcut, and allow its origin
+({spec.origin}) the microphone for dictation.
+
+- Linux: copy `browser/linux/etc` to `/` (`sudo cp -r browser/linux/etc /`), or only the file of your browser:
+{linux}
+- Windows: import `{WINDOWS_REG}` (`reg import`, or convert it for Group Policy/Intune).
+- macOS: deploy `{MACOS_PROFILE}` with your MDM (its UUIDs stay the same for the same URL, so a new
+  bundle replaces the profile).
+- Single-app kiosk: run `{KIOSK_LAUNCHER}` from the kiosk user's session (Chromium in `--kiosk --app` mode).
+
+Check on a device at `chrome://policy` (or `edge://policy`): every policy should show as OK.
+
+## 4. The managed policy
+
+`policy.json` (also served as `/policy.json`) is loaded before anything else and cannot be changed by users:
+
+- organisation: {policy.organization}
+- servers: {servers}; upstream registries: {"allowed" if policy.upstream_registries else "off"}
+- denied tools: {", ".join(policy.denied_tools) or "none"}
+- always ask before: {", ".join(policy.always_ask_tools) or "nothing beyond the usual approvals"}
+- remote sync: {"allowed" if policy.remote_allowed else "off (nothing leaves the device)"}; redact before sync:
+  {"on" if policy.redact_before_sync else "off"}
+
+A device whose `/policy.json` is missing or malformed refuses to start rather than run unmanaged.
+
+## 5. Models
+
+Pre-placed: {models}. They are listed in `{MODELS_INDEX.removeprefix("dist/")}` with their sha256.
+
+## 6. Updates
+
+Make a new bundle and serve it at the same URL (unpack it over a fresh folder and switch, then
+`systemctl reload satchel`). Installed apps update through their normal service-worker update when the user accepts
+the notice; queued calls, notes and cached models are kept.
+"""

@@ -1,0 +1,97 @@
+"""What a bundle is asked to be (`BundleSpec`) and where each part lives inside it.
+
+The layout is fixed so that admins, KIOSK.md, the web-server configs and `satchel bundle verify` agree on it:
+the site in `dist/`, models under `dist/models/`, web-server configs and the systemd unit in `server/`, browser
+policies in `browser/`, and `VERSION`, `SHA256SUMS`, `policy.json` and `KIOSK.md` at the top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from satchel.policy import Policy
+
+DIST = "dist"
+MODELS_DIR = "dist/models"
+MODELS_INDEX = "dist/models/models.json"
+SUMS = "SHA256SUMS"
+VERSION_FILE = "VERSION"
+POLICY = "policy.json"
+KIOSK_DOC = "KIOSK.md"
+NGINX_CONF = "server/nginx.conf"
+CADDYFILE = "server/Caddyfile"
+SYSTEMD_UNIT = "server/satchel.service"
+#: Linux managed-policy files, laid out as they go under `/` (`sudo cp -r browser/linux/etc /`).
+LINUX_POLICY_DIRS = {
+    "Chromium": "etc/chromium/policies/managed",
+    "Google Chrome": "etc/opt/chrome/policies/managed",
+    "Microsoft Edge": "etc/opt/edge/policies/managed",
+}
+LINUX_POLICY_NAME = "satchel.json"
+WINDOWS_REG = "browser/windows/satchel-policies.reg"
+MACOS_PROFILE = "browser/macos/satchel.mobileconfig"
+KIOSK_LAUNCHER = "browser/kiosk/satchel-kiosk.sh"
+
+DEFAULT_URL = "http://localhost:8470/"
+DEFAULT_LISTEN = "127.0.0.1:8470"
+DEFAULT_INSTALL_DIR = PurePosixPath("/opt/satchel")
+
+
+class BundleError(Exception):
+    """A bundle that cannot be made; the message says what is wrong and what to do."""
+
+
+def linux_policy_paths() -> dict[str, str]:
+    """Browser name → path of its policy file inside the bundle."""
+    return {name: f"browser/linux/{folder}/{LINUX_POLICY_NAME}" for name, folder in LINUX_POLICY_DIRS.items()}
+
+
+@dataclass(frozen=True)
+class BundleSpec:
+    """Everything that decides a bundle's bytes (besides the app sources and the models' files)."""
+
+    policy: Policy
+    #: The address browsers open; policies force-install this URL and allow its origin the microphone.
+    url: str = DEFAULT_URL
+    #: Where the device's own web server listens (`host:port`); the systemd unit serves the bundle there.
+    listen: str = DEFAULT_LISTEN
+    #: Where the bundle is unpacked on a device; the configs point there.
+    install_dir: PurePosixPath = DEFAULT_INSTALL_DIR
+    #: Catalogue ids of the models to pre-place.
+    models: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BundleError(
+                f"--url {self.url!r} is not an http(s) URL such as https://satchel.example.org/"
+            )
+        if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "[::1]", "::1"):
+            raise BundleError(
+                f"--url {self.url!r}: a PWA needs a secure context, so use https:// (or http://localhost)"
+            )
+        if parts.query or parts.fragment or not parts.path.endswith("/"):
+            raise BundleError(f"--url {self.url!r} must be the app's folder URL, ending in / (no query)")
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise BundleError(f"--listen {self.listen!r} must be host:port, e.g. {DEFAULT_LISTEN}")
+        if not self.install_dir.is_absolute():
+            raise BundleError(f"--install-dir {self.install_dir} must be an absolute path, e.g. /opt/satchel")
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def local_url(self) -> str:
+        """The URL of the device's own server (what the kiosk opens when the bundle is served on the device)."""
+        host = self.listen.rpartition(":")[0]
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+        return f"http://{shown}:{self.listen_port}/"
