@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(chromium fonts-liberation libcairo2 nodejs)
 APT_PACKAGES+=(emscripten binaryen ninja-build cmake g++)  # wasm: satchel wasm builds the C++ MCP servers
 APT_PACKAGES+=(cmake g++ espeak-ng sox)  # models: whisper.cpp quantiser build, spoken test audio
+APT_PACKAGES+=(nginx caddy)  # bundle: the generated web-server configs are tested with the real servers
 
 log() { printf 'setup: %s\n' "$*"; }
 

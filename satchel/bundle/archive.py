@@ -33,11 +33,10 @@ def write_tar_gz(contents: Contents, target: Path, top: str) -> None:
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
-        members = sorted([*(f"{d}/" for d in _folders([*contents])), *contents])
-        for name in [f"{top}/", *(f"{top}/{member}" for member in members)]:
-            relative = name.partition("/")[2]
+        # Sorted by name, a folder comes before its own files ("a" < "a.js" < "a/b").
+        for relative in ["", *sorted([*_folders([*contents]), *contents])]:
             entry = contents.get(relative)
-            info = tarfile.TarInfo(name.rstrip("/"))
+            info = tarfile.TarInfo(f"{top}/{relative}".rstrip("/"))
             info.mtime = FIXED_MTIME
             info.uid = info.gid = 0
             info.uname = info.gname = ""

@@ -44,7 +44,7 @@ The configs below expect the bundle at `{root}` (make another bundle with `--ins
 - On the device itself (kiosks): nginx serves `{root}/dist` on `{spec.listen}`; `http://localhost` is a secure
   context, so no certificate is needed.
 
-      sudo apt-get install nginx-light
+      sudo apt-get install nginx
       sudo cp {root}/{SYSTEMD_UNIT} /etc/systemd/system/ && sudo systemctl enable --now satchel
 
 - For many devices from one intranet host: put `{NGINX_CONF}` (its `server` block) or `{CADDYFILE}` behind your

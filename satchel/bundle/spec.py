@@ -7,6 +7,7 @@ policies in `browser/`, and `VERSION`, `SHA256SUMS`, `policy.json` and `KIOSK.md
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
@@ -39,6 +40,10 @@ DEFAULT_LISTEN = "127.0.0.1:8470"
 DEFAULT_INSTALL_DIR = PurePosixPath("/opt/satchel")
 
 
+#: Characters that a URL never needs and that would have to be escaped differently in every generated file.
+_UNSAFE_URL = re.compile(r"[\s\"'\\$`]")
+
+
 class BundleError(Exception):
     """A bundle that cannot be made; the message says what is wrong and what to do."""
 
@@ -63,6 +68,10 @@ class BundleSpec:
     models: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if _UNSAFE_URL.search(self.url):
+            raise BundleError(
+                f"--url {self.url!r}: quotes, backslashes, $, ` and spaces cannot go into the configs"
+            )
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BundleError(

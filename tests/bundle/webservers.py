@@ -1,0 +1,86 @@
+"""Real web servers for bundle tests: nginx and Caddy started on a free port with the bundle's own generated config.
+
+No Satchel Python process serves anything: what a test sees is what a kiosk's nginx (or Caddy) would send.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from tests.e2e.harness import free_port
+
+NGINX = "/usr/sbin/nginx"
+CADDY = "/usr/bin/caddy"
+
+
+class WebServer:
+    """nginx or Caddy serving an unpacked bundle (made with `install_dir` = `bundle_dir`, listening on `port`)."""
+
+    def __init__(self, kind: str, bundle_dir: Path, port: int, work: Path) -> None:
+        self.kind = kind
+        self.bundle_dir = bundle_dir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.work = work
+        self.log_path = work / f"{kind}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        if self.kind == "nginx":
+            runtime = self.work / "run"
+            runtime.mkdir(parents=True, exist_ok=True)
+            command = [
+                NGINX,
+                "-p",
+                f"{runtime}/",
+                "-c",
+                str(self.bundle_dir / "server/nginx.conf"),
+                "-e",
+                "stderr",
+            ]
+            if (
+                os.geteuid() == 0
+            ):  # as root, workers would drop to `nobody`, who cannot read a private tmp folder
+                command += ["-g", "user root;"]
+            return command
+        return [CADDY, "run", "--config", str(self.bundle_dir / "server/Caddyfile"), "--adapter", "caddyfile"]
+
+    def start(self) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "HOME": str(self.work), "XDG_DATA_HOME": str(self.work / "data")}
+        env["XDG_CONFIG_HOME"] = str(self.work / "config")
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited: {self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.kind} did not start: {self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+
+def available(kind: str) -> bool:
+    return shutil.which(NGINX if kind == "nginx" else CADDY) is not None
+
+
+__all__ = ["WebServer", "available", "free_port"]
