@@ -33,7 +33,9 @@ def _greedy(model: Llama, prompt: list[int], count: int) -> list[int]:
     return tokens
 
 
-@pytest.fixture(scope="module", params=[make_deepseek_llm, make_deepseek_r1_distill_qwen], ids=["llama", "qwen2"])
+@pytest.fixture(
+    scope="module", params=[make_deepseek_llm, make_deepseek_r1_distill_qwen], ids=["llama", "qwen2"]
+)
 def converted(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Checkpoint, ModelStore, dict[str, Path]]:
@@ -110,7 +112,10 @@ def test_quantised_model_generates_deterministically(
 def test_unknown_tokenizer_without_pre_tokenizer_fails_clearly(tmp_path: Path) -> None:
     checkpoint = make_deepseek_llm(tmp_path / "checkpoint")
     store = ModelStore(tmp_path / "store")
-    with pytest.raises(ConversionError, match=r"failed on .*: NotImplementedError: BPE pre-tokenizer was not recognized.* --pre-tokenizer"):
+    with pytest.raises(
+        ConversionError,
+        match=r"failed on .*: NotImplementedError: BPE pre-tokenizer was not recognized.* --pre-tokenizer",
+    ):
         convert_checkpoint(checkpoint.path, store, "tiny", "tiny.gguf", "Q4_0")
     assert store.records() == {}
     assert not (tmp_path / "store" / "tiny.gguf").exists()
