@@ -109,6 +109,12 @@ def build(app_dir: Path, out_dir: Path, node_modules: Path | None, policy_file: 
     multiple=True,
     help="Extra Host header value the workspace accepts, e.g. satchel.example.org:8470 (LAN or proxy names).",
 )
+@click.option(
+    "--certfile", type=click.Path(path_type=Path, dir_okay=False), default=None, help="TLS certificate (PEM)."
+)
+@click.option(
+    "--keyfile", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Its private key (PEM)."
+)
 def serve(
     dist_dir: Path,
     host: str,
@@ -117,11 +123,15 @@ def serve(
     db_path: Path | None,
     upstreams: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
+    certfile: Path | None,
+    keyfile: Path | None,
 ) -> None:
-    """Serve dist/, the registry API and the workspace MCP server."""
+    """Serve dist/, the registry API and the workspace MCP server (over TLS with --certfile/--keyfile)."""
     from satchel.server import ServeError, run_server
+    from satchel.tls import TlsError, check_tls_files
 
     try:
+        check_tls_files(certfile, keyfile)
         run_server(
             dist_dir,
             host=host,
@@ -130,8 +140,10 @@ def serve(
             db_path=db_path or default_db_path(),
             upstreams=upstreams,
             allowed_hosts=allowed_hosts,
+            certfile=certfile,
+            keyfile=keyfile,
         )
-    except ServeError as exc:
+    except (ServeError, TlsError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

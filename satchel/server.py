@@ -191,8 +191,10 @@ def run_server(
     db_path: Path | None = None,
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = (),
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
 ) -> None:
-    """Serve until interrupted, printing the URL to open."""
+    """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI)."""
     if reload_app is not None and not reload_app.is_dir():
         raise ServeError(f"--reload: app folder not found: {reload_app}")
     hosts = [*default_allowed_hosts(host, port), *allowed_hosts]
@@ -200,10 +202,19 @@ def run_server(
         dist_dir, reload_app=reload_app, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts
     )
     shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"Satchel is served at http://{shown_host}:{port}/ (Ctrl+C to stop)")
+    scheme = "https" if certfile is not None else "http"
+    click.echo(f"Satchel is served at {scheme}://{shown_host}:{port}/ (Ctrl+C to stop)")
     if db_path is not None:
         click.echo(f"workspace notes: {db_path}")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=str(certfile) if certfile is not None else None,
+        ssl_keyfile=str(keyfile) if keyfile is not None else None,
+    )
     server = uvicorn.Server(config)
     try:
         server.run()
