@@ -65,6 +65,7 @@ class CheckpointSource:
 
     repo: str
     revision: str
+    pre_tokenizer: str | None = None
     kind: Literal["hf-checkpoint"] = "hf-checkpoint"
 
 
@@ -222,7 +223,9 @@ def _convert_input(fields: _Fields) -> HubSource | WheelSource | CheckpointSourc
     if kind == "wheel":
         return _wheel_source(fields)
     checkpoint = CheckpointSource(
-        repo=fields.required_text("repo", _REPO), revision=fields.required_text("revision")
+        repo=fields.required_text("repo", _REPO),
+        revision=fields.required_text("revision"),
+        pre_tokenizer=fields.text("pre_tokenizer", _ID, required=False),
     )
     fields.done()
     return checkpoint

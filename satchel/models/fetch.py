@@ -257,7 +257,13 @@ class Fetcher:
         direct = CONVERTER_OUTTYPES.get(entry.quantisation)
         converted = work / (entry.file if direct else f"{entry.id}.F16.gguf")
         self.report(f"{entry.id}: converting with llama.cpp's convert_hf_to_gguf.py")
-        run_converter(folder, converted, direct or "f16", sdist_cache=self.sdist_cache)
+        run_converter(
+            folder,
+            converted,
+            direct or "f16",
+            pre_tokenizer=checkpoint.pre_tokenizer,
+            sdist_cache=self.sdist_cache,
+        )
         if direct:
             return converted
         output = work / entry.file

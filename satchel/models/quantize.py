@@ -8,6 +8,7 @@ it, and `build_whisper_tools` builds it (with `whisper-cli`) from the whisper.cp
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -40,7 +41,15 @@ def quantize_gguf(source: Path, output: Path, quantisation: str, threads: int = 
     params.ftype = LLAMA_FTYPES[quantisation]
     params.nthread = threads
     output.parent.mkdir(parents=True, exist_ok=True)
-    status = llama_cpp.llama_model_quantize(str(source).encode(), str(output).encode(), params)
+    # llama.cpp reports every tensor (and token texts cut mid-character) through llama-cpp-python's logger: keep
+    # only errors while quantising.
+    chatty = logging.getLogger("llama-cpp-python")
+    level = chatty.level
+    chatty.setLevel(logging.ERROR)
+    try:
+        status = llama_cpp.llama_model_quantize(str(source).encode(), str(output).encode(), params)
+    finally:
+        chatty.setLevel(level)
     if status != 0 or not output.is_file():
         output.unlink(missing_ok=True)
         raise QuantizeError(f"llama_model_quantize failed ({status}) turning {source} into {quantisation}")

@@ -1,7 +1,8 @@
 """A local stand-in for the Hugging Face hub's file endpoint, for fetch tests (point `HF_ENDPOINT` at it).
 
-Serves `/{org}/{repo}/resolve/{revision}/{file}` for HEAD and GET with the headers huggingface-hub reads
-(`X-Repo-Commit`, `ETag`, `Content-Length`) and HTTP Range. A file can be set to drop the connection part-way
+Serves `/{org}/{repo}/resolve/{revision}/{file}` for HEAD and GET, with the headers huggingface-hub reads
+(`X-Repo-Commit`, `ETag`, `Content-Length`) and HTTP Range, plus the repository listing that `snapshot_download`
+asks for first (`/api/models/{org}/{repo}/revision/{revision}`). A file can be set to drop the connection part-way
 through its next full download, as a flaky network would; every request's Range header is recorded.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -80,8 +81,21 @@ def make_app(hub: HubFiles) -> Starlette:
 
         return StreamingResponse(stream(), status_code=status, headers=headers)
 
-    route = Route("/{org}/{repo}/resolve/{revision}/{file:path}", resolve, methods=["GET", "HEAD"])
-    return Starlette(routes=[route])
+    async def repo_info(request: Request) -> Response:
+        repo = f"{request.path_params['org']}/{request.path_params['repo']}"
+        hub.requests.append((request.method, repo, None))
+        names = sorted(key.removeprefix(f"{repo}/") for key in hub.files if key.startswith(f"{repo}/"))
+        if not names:
+            return JSONResponse({"error": "Repository not found"}, status_code=404)
+        siblings = [{"rfilename": name} for name in names]
+        return JSONResponse({"id": repo, "sha": COMMIT, "private": False, "siblings": siblings})
+
+    return Starlette(
+        routes=[
+            Route("/{org}/{repo}/resolve/{revision}/{file:path}", resolve, methods=["GET", "HEAD"]),
+            Route("/api/models/{org}/{repo}/revision/{revision}", repo_info),
+        ]
+    )
 
 
 def free_port() -> int:

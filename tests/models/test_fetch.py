@@ -11,11 +11,13 @@ from pathlib import Path
 import huggingface_hub.constants
 import pytest
 from click.testing import CliRunner
+from llama_cpp import Llama
 
 from satchel.cli import main
 from satchel.models.catalog import load_catalog
 from satchel.models.fetch import Fetcher, FetchError
 from satchel.models.store import ModelStore
+from tests.models.checkpoints import make_deepseek_llm
 from tests.models.hub_standin import HubFiles, free_port, serve_hub
 
 REPO = "satchel-tests/tiny-models"
@@ -264,3 +266,45 @@ def test_tiny_test_models_are_made_locally_and_recorded(tmp_path: Path) -> None:
     assert _store_files(tmp_path) == ["tiny-llama.gguf", "tiny-whisper.bin"]
     again = Fetcher(load_catalog(), ModelStore(tmp_path / "again"), report=messages.append)
     assert again.fetch("tiny-llama").record.sha256 == llama.sha256, "same seed, same bytes"
+
+
+def test_checkpoint_entry_is_downloaded_converted_and_quantised(tmp_path: Path) -> None:
+    checkpoint = make_deepseek_llm(tmp_path / "checkpoint")
+    files = HubFiles()
+    for path in sorted(checkpoint.path.iterdir()):
+        files.add("deepseek-ai/deepseek-tiny-instruct", path.name, path.read_bytes())
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        """
+[[model]]
+id = "deepseek-tiny"
+task = "llm"
+file = "deepseek-tiny-Q4_0.gguf"
+verified = false
+size = 120000
+quantisation = "Q4_0"
+licence = "MIT"
+tools = ["generate"]
+[model.source]
+kind = "convert"
+converter = "hf-gguf"
+[model.source.input]
+kind = "hf-checkpoint"
+repo = "deepseek-ai/deepseek-tiny-instruct"
+revision = "main"
+pre_tokenizer = "deepseek-llm"
+""",
+        encoding="utf-8",
+    )
+    with serve_hub(files) as url:
+        fetcher = _fetcher(tmp_path, url, catalog)
+        record = fetcher.fetch("deepseek-tiny").record
+    assert record.file == "deepseek-tiny-Q4_0.gguf" and not record.pinned
+    assert record.source == "convert:hf-gguf:hf:deepseek-ai/deepseek-tiny-instruct@main"
+    assert any("Pin it" in message for message in fetcher.messages)  # type: ignore[attr-defined]
+    model = Llama(model_path=str(tmp_path / "store" / record.file), n_ctx=128, verbose=False)
+    assert (
+        model.metadata["tokenizer.ggml.pre"] == "deepseek-llm" and model.metadata["general.file_type"] == "2"
+    )
+    assert _store_files(tmp_path) == ["deepseek-tiny-Q4_0.gguf"]
+    assert not (tmp_path / "store" / ".work" / "deepseek-tiny").exists()
