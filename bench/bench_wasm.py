@@ -1,0 +1,191 @@
+"""Speed of the WebAssembly whisper.cpp and llama.cpp servers against the native builds of the same source.
+
+Run: ``python bench/bench_wasm.py [--tokens N] [--llama-model GGUF] [--whisper-model BIN]`` (after ``make setup``).
+Both builds come from ``satchel wasm`` (cached) and are measured in this run, on this machine, on the same model
+files: by default the tiny random-weight models of ``satchel models make-tiny``, or real ones given by flag.
+
+- llama: tokens/s of a greedy ``generate`` (the prompt is evaluated too, so this is end to end per call), after a
+  warm-up call that loads the model. Native runs with 1 thread, like the reactor, and with its default threads.
+- whisper: real-time factor (processing seconds per second of audio, lower is faster) of ``transcribe`` on 10 s
+  of espeak-ng speech, after a warm-up call.
+The WASM module runs in node through the browser worker's own host code (app/workers/wasi-reactor.js) and WASI
+shim; node's V8 is the engine Chromium uses, single-threaded here as in the worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from satchel.models.tiny import make_tiny_models  # noqa: E402
+from satchel.wasm import build_servers  # noqa: E402
+
+RUN_REACTOR = ROOT / "tests" / "wasm" / "run_reactor.mjs"
+PROMPT = "Once upon a time, in a small village by the sea,"
+SPEECH = (
+    "Offline first applications keep working without a network. They store what they need on the device, "
+    "and they synchronise when the connection returns."
+)
+
+
+def call(request_id: int, name: str, arguments: dict[str, Any]) -> str:
+    message = {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
+    return json.dumps(message)
+
+
+def time_native(
+    server: Path, model: Path, warmup: str, timed: str, *extra: str
+) -> tuple[float, dict[str, Any]]:
+    """Seconds the timed call takes on a native server whose model the warm-up call has loaded."""
+    with subprocess.Popen(
+        [str(server), "--model", str(model), *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        for line in (warmup, timed):
+            started = time.perf_counter()
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+            while True:
+                message = json.loads(process.stdout.readline())
+                if "id" in message:
+                    break
+            elapsed = time.perf_counter() - started
+        process.stdin.close()
+    return elapsed, message["result"]
+
+
+def time_wasm(server: Path, model: Path, warmup: str, timed: str) -> tuple[float, dict[str, Any]]:
+    """Seconds the timed call spends in handle(), as the node host measures it, after the warm-up call."""
+    completed = subprocess.run(
+        ["node", str(RUN_REACTOR), str(server), str(model)],
+        input=warmup + "\n" + timed + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    timings = [float(ms) for ms in re.findall(r"reactor: handled in (\d+) ms", completed.stderr)]
+    responses = [json.loads(line) for line in completed.stdout.splitlines() if '"result"' in line]
+    return timings[-1] / 1000, responses[-1]["result"]
+
+
+def speech_wav(folder: Path, seconds: float) -> Path:
+    raw, wav = folder / "speech-raw.wav", folder / "speech.wav"
+    subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "sox",
+            str(raw),
+            "-r",
+            "16000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(wav),
+            "pad",
+            "0",
+            str(seconds),
+            "trim",
+            "0",
+            str(seconds),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return wav
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=128, help="tokens per timed generate call")
+    parser.add_argument("--llama-model", type=Path, help="GGUF to measure (default: the tiny random model)")
+    parser.add_argument(
+        "--whisper-model", type=Path, help="whisper.cpp ggml model (default: the tiny random one)"
+    )
+    parser.add_argument("--audio-seconds", type=float, default=10.0)
+    options = parser.parse_args()
+
+    servers = {
+        (b.platform, b.server): b.path for b in build_servers(["native", "wasm"], log=lambda _line: None)
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        tiny_llama, tiny_whisper = make_tiny_models(folder, log=lambda _line: None)
+        llama = options.llama_model or tiny_llama
+        whisper = options.whisper_model or tiny_whisper
+
+        warmup = call(1, "generate", {"prompt": "Hello", "max_tokens": 2})
+        timed = call(2, "generate", {"prompt": PROMPT, "max_tokens": options.tokens})
+        print(f"llama: {llama.name}, greedy generate of up to {options.tokens} tokens")
+        rates: dict[str, float] = {}
+        for label, run in (
+            (
+                "native, 1 thread",
+                partial(time_native, servers["native", "llama"], llama, warmup, timed, "--threads", "1"),
+            ),
+            (
+                "native, default threads",
+                partial(time_native, servers["native", "llama"], llama, warmup, timed),
+            ),
+            ("wasm (node, 1 thread)", partial(time_wasm, servers["wasm", "llama"], llama, warmup, timed)),
+        ):
+            seconds, result = run()
+            count = len(result["structuredContent"]["tokens"])
+            rates[label] = count / seconds
+            print(f"  {label:26s} {count:4d} tokens in {seconds:6.2f} s = {rates[label]:8.1f} tok/s")
+        print(
+            f"  wasm / native (1 thread): {rates['wasm (node, 1 thread)'] / rates['native, 1 thread']:.2f}x"
+        )
+
+        wav = speech_wav(folder, options.audio_seconds)
+        audio = base64.b64encode(wav.read_bytes()).decode()
+        warmup = call(1, "transcribe", {"audio": base64.b64encode(wav.read_bytes()[:32044]).decode()})
+        timed = call(2, "transcribe", {"audio": audio})
+        print(
+            f"whisper: {whisper.name}, transcribe {options.audio_seconds:.0f} s of speech (real-time factor)"
+        )
+        factors: dict[str, float] = {}
+        for label, run in (
+            (
+                "native, 1 thread",
+                partial(time_native, servers["native", "whisper"], whisper, warmup, timed, "--threads", "1"),
+            ),
+            (
+                "native, default threads",
+                partial(time_native, servers["native", "whisper"], whisper, warmup, timed),
+            ),
+            ("wasm (node, 1 thread)", partial(time_wasm, servers["wasm", "whisper"], whisper, warmup, timed)),
+        ):
+            seconds, result = run()
+            factors[label] = seconds / options.audio_seconds
+            text = result["structuredContent"]["text"][:40]
+            print(f"  {label:26s} {seconds:6.2f} s, RTF {factors[label]:6.3f}  ({text!r}…)")
+        print(
+            f"  wasm / native (1 thread): {factors['wasm (node, 1 thread)'] / factors['native, 1 thread']:.2f}x slower"
+        )
+
+
+if __name__ == "__main__":
+    main()
