@@ -242,9 +242,10 @@ def make_tiny_models(
     out_dir: Path, *, seed: int = 0, log: Callable[[str], None] = print
 ) -> tuple[Path, Path]:
     """Both tiny models in `out_dir`, from the trees of the pinned sdists (fetched if needed)."""
-    from satchel.wasm.sources import fetch_sources
+    from satchel.wasm.build import REPO_ROOT
+    from satchel.wasm.sources import DEFAULT_SDIST_DIR, fetch_sources
 
-    sources = fetch_sources(log=log)
+    sources = fetch_sources(REPO_ROOT / DEFAULT_SDIST_DIR, log=log)
     out_dir.mkdir(parents=True, exist_ok=True)
     llama = make_tiny_llama(sources.llama_cpp / LLAMA_VOCAB, out_dir / LLAMA_FILE, seed=seed)
     whisper = make_tiny_whisper(sources.whisper_cpp / WHISPER_HEADER, out_dir / WHISPER_FILE, seed=seed)

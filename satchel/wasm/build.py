@@ -14,13 +14,14 @@ from satchel.wasm.emscripten import WASM
 from satchel.wasm.errors import WasmError
 from satchel.wasm.native import NATIVE
 from satchel.wasm.platforms import Platform
-from satchel.wasm.sources import LLAMA_SDIST, WHISPER_SDIST, Sdist, Sources, fetch_sources
+from satchel.wasm.sources import DEFAULT_SDIST_DIR, LLAMA_SDIST, WHISPER_SDIST, Sdist, Sources, fetch_sources
 from satchel.wasm.toolchain import find_toolchain
 
-DEFAULT_OUT_DIR = Path(".cache/wasm/out")
-DEFAULT_BUILD_DIR = Path(".cache/wasm/build")
-SERVER_SOURCES = Path(__file__).resolve().parents[2] / "wasm"
-"""The C++ sources of the servers (the repository's `wasm/` folder)."""
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVER_SOURCES = REPO_ROOT / "wasm"
+"""The C++ sources of the servers (the repository's `wasm/` folder; builds need a source checkout)."""
+DEFAULT_OUT_DIR = REPO_ROOT / ".cache" / "wasm" / "out"
+DEFAULT_BUILD_DIR = REPO_ROOT / ".cache" / "wasm" / "build"
 PLATFORMS = {"native": NATIVE, "wasm": WASM}
 
 
@@ -78,8 +79,10 @@ def build_servers(
     unknown = [p for p in platforms if p not in PLATFORMS]
     if unknown:
         raise WasmError(f"unknown platform(s): {', '.join(unknown)} (choose from {', '.join(PLATFORMS)})")
+    if not (SERVER_SOURCES / "CMakeLists.txt").is_file():
+        raise WasmError(f"{SERVER_SOURCES} is missing: satchel wasm builds from a source checkout of Satchel")
     toolchain = find_toolchain(native="native" in platforms, wasm="wasm" in platforms)
-    sources = fetch_sources(log=log)
+    sources = fetch_sources(REPO_ROOT / DEFAULT_SDIST_DIR, log=log)
     server_digest = tree_digest(SERVER_SOURCES)
     env = toolchain.environment()
     built: list[BuiltServer] = []
@@ -88,7 +91,10 @@ def build_servers(
         for server in SERVERS:
             started = time.monotonic()
             output = out_dir / platform.name / f"{server.target}{platform.suffix}"
-            folder = (build_dir / f"{server.name}-{platform.name}").resolve()
+            # A flag change gets a fresh folder (CMake does not redo its platform checks in an old one); a source
+            # change keeps the folder, and ninja recompiles only what changed.
+            flags = build_key(f"{name}={value}" for name, value in sorted(platform.definitions.items()))
+            folder = (build_dir / f"{server.name}-{platform.name}-{flags[:8]}").resolve()
             configure = _configure_command(platform, server, sources, folder, toolchain.programs)
             key = build_key(
                 [

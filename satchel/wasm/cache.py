@@ -3,7 +3,7 @@
 The key hashes what decides the bytes of the output: the pinned sdist archive (which identifies the vendored
 tree and our patches), every file under `wasm/`, the CMake flags and the compiler's version. Same key and the
 output still there → the build is skipped, so a second `satchel wasm` takes seconds. Incremental compilation
-after a change is ninja's job, in a build folder that stays put between keys.
+after a source change is ninja's job, in a build folder named by the platform's flags.
 """
 
 from __future__ import annotations

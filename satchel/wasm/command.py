@@ -15,18 +15,18 @@ import click
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
-    default=Path(".cache/wasm/out"),
-    show_default=True,
-    help="Where the built servers go, one folder per platform.",
+    default=None,
+    help="Where the built servers go, one folder per platform (default: .cache/wasm/out in the checkout).",
 )
 @click.option(
     "--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 64), help="Parallel compiles."
 )
-def wasm(which: str, out_dir: Path, jobs: int) -> None:
+def wasm(which: str, out_dir: Path | None, jobs: int) -> None:
     """Build the whisper.cpp and llama.cpp MCP servers natively and to WebAssembly (cached)."""
-    from satchel.wasm import WasmError, build_servers
+    from satchel.wasm import DEFAULT_OUT_DIR, WasmError, build_servers
 
     platforms = ["native", "wasm"] if which == "all" else [which]
+    out_dir = out_dir or DEFAULT_OUT_DIR
     try:
         built = build_servers(platforms, out_dir=out_dir, jobs=jobs, log=click.echo)
     except WasmError as exc:

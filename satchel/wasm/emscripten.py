@@ -1,9 +1,9 @@
 """The browser platform: Debian's emscripten, WASM SIMD and exceptions, linked as a standalone WASI reactor.
 
-The compile flags (-msimd128, -fwasm-exceptions, EMSCRIPTEN_SYSTEM_PROCESSOR=wasm32 so ggml takes its WASM SIMD
-kernels) and the link flags (-sSTANDALONE_WASM --no-entry, exported handle/alloc/free) live in
-`wasm/CMakeLists.txt` and `wasm/mcp/CMakeLists.txt`, next to the code they build; here are the switches that
-turn off what the vendored trees would otherwise do under emscripten (64-bit memory, OpenMP, an HTML page).
+The compile flags (-msimd128, -fwasm-exceptions) and the link flags (-sSTANDALONE_WASM --no-entry, exported
+handle/alloc/free) live in `wasm/CMakeLists.txt` and `wasm/mcp/CMakeLists.txt`, next to the code they build; here
+are the switches that pick the WASM SIMD kernels and turn off what the vendored trees would otherwise do under
+emscripten (64-bit memory, OpenMP, an HTML page).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ WASM = Platform(
     compiler="emcc",
     definitions={
         "CMAKE_BUILD_TYPE": "Release",
+        # Read by emscripten's toolchain file to set CMAKE_SYSTEM_PROCESSOR; without it (x86) ggml compiles its
+        # scalar fallbacks instead of the WASM SIMD kernels.
+        "EMSCRIPTEN_SYSTEM_PROCESSOR": "wasm32",
         "GGML_NATIVE": "OFF",
         "GGML_OPENMP": "OFF",
         "LLAMA_WASM_MEM64": "OFF",
