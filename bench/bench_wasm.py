@@ -6,6 +6,7 @@ files: by default the tiny random-weight models of ``satchel models make-tiny``,
 
 - llama: tokens/s of a greedy ``generate`` (the prompt is evaluated too, so this is end to end per call), after a
   warm-up call that loads the model. Native runs with 1 thread, like the reactor, and with its default threads.
+  The tiny model is measured as F16 and quantised to Q8_0 and Q4_0 (llama.cpp's quantiser).
 - whisper: real-time factor (processing seconds per second of audio, lower is faster) of ``transcribe`` on 10 s
   of espeak-ng speech, after a warm-up call.
 The WASM module runs in node through the browser worker's own host code (app/workers/wasi-reactor.js) and WASI
@@ -29,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from satchel.models.quantize import quantize_gguf  # noqa: E402
 from satchel.models.tiny import make_tiny_models  # noqa: E402
 from satchel.wasm import build_servers  # noqa: E402
 
@@ -138,26 +140,33 @@ def main() -> None:
 
         warmup = call(1, "generate", {"prompt": "Hello", "max_tokens": 2})
         timed = call(2, "generate", {"prompt": PROMPT, "max_tokens": options.tokens})
-        print(f"llama: {llama.name}, greedy generate of up to {options.tokens} tokens")
-        rates: dict[str, float] = {}
-        for label, run in (
-            (
-                "native, 1 thread",
-                partial(time_native, servers["native", "llama"], llama, warmup, timed, "--threads", "1"),
-            ),
-            (
-                "native, default threads",
-                partial(time_native, servers["native", "llama"], llama, warmup, timed),
-            ),
-            ("wasm (node, 1 thread)", partial(time_wasm, servers["wasm", "llama"], llama, warmup, timed)),
-        ):
-            seconds, result = run()
-            count = len(result["structuredContent"]["tokens"])
-            rates[label] = count / seconds
-            print(f"  {label:26s} {count:4d} tokens in {seconds:6.2f} s = {rates[label]:8.1f} tok/s")
-        print(
-            f"  wasm / native (1 thread): {rates['wasm (node, 1 thread)'] / rates['native, 1 thread']:.2f}x"
-        )
+        models = [llama]
+        if options.llama_model is None:
+            # The tiny model is F16; its Q8_0 and Q4_0 quantisations exercise ggml's quantised WASM SIMD kernels.
+            for quantisation in ("Q8_0", "Q4_0"):
+                quantised = folder / f"tiny-llama-{quantisation.lower()}.gguf"
+                quantize_gguf(llama, quantised, quantisation)
+                models.append(quantised)
+        for model in models:
+            print(f"llama: {model.name}, greedy generate of up to {options.tokens} tokens")
+            rates: dict[str, float] = {}
+            for label, run in (
+                (
+                    "native, 1 thread",
+                    partial(time_native, servers["native", "llama"], model, warmup, timed, "--threads", "1"),
+                ),
+                (
+                    "native, default threads",
+                    partial(time_native, servers["native", "llama"], model, warmup, timed),
+                ),
+                ("wasm (node, 1 thread)", partial(time_wasm, servers["wasm", "llama"], model, warmup, timed)),
+            ):
+                seconds, result = run()
+                count = len(result["structuredContent"]["tokens"])
+                rates[label] = count / seconds
+                print(f"  {label:26s} {count:4d} tokens in {seconds:6.2f} s = {rates[label]:8.1f} tok/s")
+            ratio = rates["wasm (node, 1 thread)"] / rates["native, 1 thread"]
+            print(f"  wasm / native (1 thread): {ratio:.2f}x")
 
         wav = speech_wav(folder, options.audio_seconds)
         audio = base64.b64encode(wav.read_bytes()).decode()

@@ -1,10 +1,12 @@
-"""The WASM llama server runs in headless Chromium in `/workers/wasi-server.js`, loaded from a page of the built
-site as the page's worker pool loads it (docs/architecture.md), and answers exactly as the native server does:
-same greedy tokens, progress notifications on the call's port before the response, `end` last. A module or model
-whose bytes do not match the registry's sha256 is refused with a JSON-RPC error, and the worker still answers."""
+"""The WASM llama and whisper servers run in headless Chromium in `/workers/wasi-server.js`, loaded from a page of
+the built site as the page's worker pool loads it (docs/architecture.md), and answer exactly as the native servers
+do: same greedy tokens, same transcription, progress notifications on the call's port before the response, `end`
+last. A module or model whose bytes do not match the registry's sha256 is refused with a JSON-RPC error, and the
+worker still answers."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -26,10 +28,10 @@ GENERATE = {"prompt": "Once upon a time, in a small village,", "max_tokens": 24}
 DRIVE_WORKER = """
 async ({ config, messages }) => {
   const statuses = [];
-  const worker = new Worker('/workers/wasi-server.js', { type: 'module', name: 'io.satchel/llama' });
+  const worker = new Worker('/workers/wasi-server.js', { type: 'module', name: 'wasm-test' });
   worker.onmessage = ({ data }) => statuses.push(data);
   worker.onerror = (event) => statuses.push({ state: 'crashed', detail: { message: event.message } });
-  worker.postMessage({ type: 'init', serverId: 'io.satchel/llama', config });
+  worker.postMessage({ type: 'init', serverId: 'wasm-test', config });
   const call = (message) => new Promise((resolve) => {
     const channel = new MessageChannel();
     const got = [];
@@ -100,6 +102,32 @@ def test_wasm_llama_in_a_worker_matches_native(
     assert result["structuredContent"]["tokens"] == native["structuredContent"]["tokens"]
     states = [s["state"] for s in outcome["statuses"] if s.get("type") == "status"]
     assert "ready" in states and "error" not in states
+
+
+def test_wasm_whisper_in_a_worker_transcribes_like_native(
+    page: Page,
+    served: tuple[BuiltSite, ServerProcess],
+    wasm_servers: dict[str, Path],
+    native_servers: dict[str, Path],
+    tiny_models: TinyModels,
+    speech_wav: Path,
+) -> None:
+    site, process = served
+    config = {
+        "worker": "wasi-server",
+        "files": [
+            file_entry(site.dist_dir, wasm_servers["whisper"]),
+            file_entry(site.dist_dir, tiny_models.whisper),
+        ],
+    }
+    page.goto(process.url + "/")
+    messages = [
+        tool_call(1, "transcribe", {"audio": base64.b64encode(speech_wav.read_bytes()).decode()}, token="w")
+    ]
+    native = response(run_native(native_servers["whisper"], tiny_models.whisper, messages), 1)["result"]
+    (answer,) = drive(page, config, messages)["answers"]
+    assert answer[0]["message"]["method"] == "notifications/progress" and answer[-1] == {"type": "end"}
+    assert answer[-2]["message"]["result"]["structuredContent"] == native["structuredContent"]
 
 
 def test_a_model_that_fails_its_sha256_is_refused_and_the_worker_keeps_answering(

@@ -113,6 +113,23 @@ bool Server::cancel(const json& request_id) {
     return true;
 }
 
+void Server::cancel_before_start(const json& request_id) {
+    std::lock_guard<std::mutex> lock(in_flight_mutex_);
+    cancelled_before_start_.push_back(id_key(request_id));
+}
+
+void Server::forget_cancel_before_start(const json& request_id) {
+    std::lock_guard<std::mutex> lock(in_flight_mutex_);
+    auto& ids = cancelled_before_start_;
+    ids.erase(std::remove(ids.begin(), ids.end(), id_key(request_id)), ids.end());
+}
+
+std::optional<json> Server::request_id_of(const std::string& line) {
+    json message = json::parse(line, nullptr, false);
+    if (!message.is_object() || !message.contains("id") || !message.contains("method")) return std::nullopt;
+    return message["id"];
+}
+
 void Server::handle_line(const std::string& line) {
     if (line.find_first_not_of(" \t\r\n") == std::string::npos) return;
     if (line.size() > MAX_LINE_BYTES) {
@@ -271,6 +288,13 @@ json Server::call_tool(const json& params, const json& id, bool structured, bool
     auto flag = std::make_shared<std::atomic<bool>>(false);
     {
         std::lock_guard<std::mutex> lock(in_flight_mutex_);
+        auto& early = cancelled_before_start_;
+        auto found = std::find(early.begin(), early.end(), id_key(id));
+        if (found != early.end()) {
+            early.erase(found);
+            respond = false;  // cancelled while it waited to start
+            return json::object();
+        }
         if (!in_flight_.emplace(id_key(id), flag).second)
             throw RpcError(INVALID_REQUEST, "Invalid request: id " + id.dump() + " is already in use");
     }

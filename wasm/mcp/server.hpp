@@ -89,8 +89,15 @@ public:
     // at its next check and no response is sent. Returns false when no such request is running.
     bool cancel(const json& request_id);
 
-    // True when the line is a notifications/cancelled (drivers apply it at once instead of queueing it).
+    // For a driver that has taken a request off its queue but not yet handed it to handle_line: a cancellation
+    // that arrives in between is remembered, and the request is dropped when it starts. Forget it afterwards.
+    void cancel_before_start(const json& request_id);
+    void forget_cancel_before_start(const json& request_id);
+
+    // The request id named by a notifications/cancelled line (drivers apply it at once instead of queueing it).
     static std::optional<json> cancelled_request_id(const std::string& line);
+    // The id of a request line, or nullopt for a notification or unparseable line.
+    static std::optional<json> request_id_of(const std::string& line);
 
     std::function<void(const std::string&)> sink;
 
@@ -108,6 +115,7 @@ private:
     std::vector<Tool> tools_;
     std::mutex in_flight_mutex_;
     std::map<std::string, std::shared_ptr<std::atomic<bool>>> in_flight_;
+    std::vector<std::string> cancelled_before_start_;
 };
 
 }  // namespace mcp

@@ -7,6 +7,7 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "driver.hpp"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     std::condition_variable queue_changed;
     std::deque<std::string> queue;
     bool input_closed = false;
+    std::optional<mcp::json> starting;  // the request taken off the queue, until handle_line has served it
     std::thread reader([&] {
         std::string line;
         while (std::getline(std::cin, line)) {
@@ -40,10 +42,10 @@ int main(int argc, char** argv) {
                 // Applied now: the request it names may be running, or still waiting in the queue.
                 if (!server->cancel(*id)) {
                     auto waiting = std::find_if(queue.begin(), queue.end(), [&](const std::string& queued) {
-                        mcp::json request = mcp::json::parse(queued, nullptr, false);
-                        return request.is_object() && request.contains("id") && request["id"] == *id;
+                        return mcp::Server::request_id_of(queued) == id;
                     });
                     if (waiting != queue.end()) queue.erase(waiting);
+                    else if (starting == id) server->cancel_before_start(*id);
                 }
                 continue;
             }
@@ -63,8 +65,12 @@ int main(int argc, char** argv) {
             if (queue.empty()) break;
             line = std::move(queue.front());
             queue.pop_front();
+            starting = mcp::Server::request_id_of(line);
         }
         server->handle_line(line);
+        std::lock_guard<std::mutex> lock(queue_mutex);
+        if (starting) server->forget_cancel_before_start(*starting);
+        starting.reset();
     }
     reader.join();
     return 0;
