@@ -1,11 +1,12 @@
 // Per-tool approval: before a tool runs, the user's standing decision applies, or the user is asked.
 //
 // Read-only tools of local servers run without asking (nothing leaves the device, nothing changes). Destructive
-// tools ask every time: "always" is never offered for them. Other tools ask once and can be remembered as always
+// tools ask every time: "always" is never offered for them; nor for tools the organisation's policy says must ask. Other tools ask once and can be remembered as always
 // allowed or always denied; remembered decisions live in IndexedDB and can be forgotten from the tool panel.
 import { deleteOne, getOne, putOne } from "../common/db.js";
 import { toolLabel } from "./tool-schema.js";
 import { localConfig } from "../common/mirror.js";
+import { toolAlwaysAsks } from "../common/policy.js";
 
 /** @typedef {"allow-once" | "always-allow" | "deny" | "always-deny"} Choice */
 
@@ -17,8 +18,12 @@ export function isDestructive(tool) {
   return annotations.readOnlyHint !== true && annotations.destructiveHint !== false;
 }
 
-/** "auto" (runs without asking), "always-ask" (destructive) or "ask" (asks unless remembered). */
-export function approvalRule(server, tool) {
+/**
+ * "auto" (runs without asking), "always-ask" (destructive, or the organisation's policy says so: "managed") or
+ * "ask" (asks unless remembered).
+ */
+export function approvalRule(server, tool, policy) {
+  if (toolAlwaysAsks(policy, server.name, tool.name)) return "managed";
   if (tool.annotations?.readOnlyHint === true && localConfig(server)) return "auto";
   return isDestructive(tool) ? "always-ask" : "ask";
 }
@@ -35,10 +40,11 @@ export const forgetDecision = (serverName, toolName) => deleteOne("approvals", a
  * @param {any} server mirrored registry entry
  * @param {any} tool
  * @param {HTMLDialogElement} dialog
+ * @param {any} policy the managed policy, or null
  * @returns {Promise<boolean>}
  */
-export async function approve(server, tool, dialog) {
-  const rule = approvalRule(server, tool);
+export async function approve(server, tool, dialog, policy) {
+  const rule = approvalRule(server, tool, policy);
   if (rule === "auto") return true;
   if (rule === "ask") {
     const remembered = await rememberedDecision(server.name, tool.name);

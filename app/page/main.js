@@ -1,5 +1,6 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
-import { getTools, listServers } from "../common/mirror.js";
+import { getTools } from "../common/mirror.js";
+import { loadPolicy } from "../common/policy.js";
 import { watchInstallPrompt } from "./install-button.js";
 import { hostLocalServers } from "./local-bridge.js";
 import { McpHost } from "./mcp-host.js";
@@ -18,57 +19,84 @@ watchNetwork($("network-status"));
 const storage = watchStorage($("storage-status"));
 watchInstallPrompt($("install-button"));
 
-const host = new McpHost({ approvalDialog: $("approval-dialog") });
-const workers = new Map();
-let selected = null;
+/** Everything that uses MCP servers; started only once the (managed) policy is known to be usable. */
+function startHost(policy) {
+  if (policy) {
+    $("managed-status").textContent = `Managed by ${policy.organization ?? "your organisation"}`;
+    $("managed-status").hidden = false;
+  }
+  const host = new McpHost({ approvalDialog: $("approval-dialog"), policy });
+  const workers = new Map();
+  let selected = null;
 
-async function renderServerList() {
-  const servers = await listServers();
-  const tools = new Map(await Promise.all(servers.map(async (s) => [s.name, await getTools(s.name)])));
-  renderServers($("server-list"), {
-    servers,
-    tools,
-    errors: host.errors,
-    workers,
-    selected,
-    onSelect: (server, tool) => {
-      selected = `${server.name}\u0000${tool.name}`;
-      showTool($("tool-view"), { server, tool, host });
-      renderServerList();
-    },
+  async function renderServerList() {
+    const servers = await host.servers();
+    const tools = new Map(await Promise.all(servers.map(async (s) => [s.name, await getTools(s.name)])));
+    renderServers($("server-list"), {
+      servers,
+      tools,
+      errors: host.errors,
+      workers,
+      selected,
+      onSelect: (server, tool) => {
+        selected = `${server.name}\u0000${tool.name}`;
+        showTool($("tool-view"), { server, tool, host });
+        renderServerList();
+      },
+    });
+    $("registry-error").textContent = host.errors.get("registry") ?? "";
+  }
+
+  const pool = hostLocalServers((status) => {
+    workers.set(status.serverId, status);
+    renderServerList();
   });
-  $("registry-error").textContent = host.errors.get("registry") ?? "";
+  host.addEventListener("change", renderServerList);
+
+  const outbox = outboxView({ counts: $("outbox-counts"), list: $("outbox-list") });
+  let retryTimer = null;
+  async function flush(force) {
+    clearTimeout(retryTimer);
+    const outcome = await askServiceWorker("flush-queue", { force });
+    if (outcome.retryInMs !== null && navigator.onLine) retryTimer = setTimeout(() => flush(false), outcome.retryInMs);
+  }
+  onServiceWorkerMessage("queue-changed", () => outbox.refresh());
+  onServiceWorkerMessage("registry-changed", renderServerList);
+  window.addEventListener("online", () => {
+    flush(true);
+    host.refresh();
+  });
+  window.addEventListener("offline", renderServerList);
+
+  return {
+    async onOfflineReady() {
+      await renderServerList();
+      await outbox.refresh();
+      await host.refresh();
+      if (navigator.onLine) await flush(false);
+    },
+    beforeActivate: () => pool.stopAll("Satchel is switching to its new version"),
+  };
 }
 
-hostLocalServers((status) => {
-  workers.set(status.serverId, status);
-  renderServerList();
-});
-host.addEventListener("change", renderServerList);
-
-const outbox = outboxView({ counts: $("outbox-counts"), list: $("outbox-list") });
-let retryTimer = null;
-async function flush(force) {
-  clearTimeout(retryTimer);
-  const outcome = await askServiceWorker("flush-queue", { force });
-  if (outcome.retryInMs !== null && navigator.onLine) retryTimer = setTimeout(() => flush(false), outcome.retryInMs);
+/** A managed build whose policy is missing or malformed stops here, saying so; the service worker still runs so
+ * that a corrected installation can arrive as an update. */
+function refuseToStart(error) {
+  $("policy-error").querySelector("[data-policy-problem]").textContent = error.message;
+  $("policy-error").hidden = false;
+  $("main").hidden = true;
+  return { onOfflineReady: async () => {}, beforeActivate: () => {} };
 }
-onServiceWorkerMessage("queue-changed", () => outbox.refresh());
-onServiceWorkerMessage("registry-changed", renderServerList);
-window.addEventListener("online", () => {
-  flush(true);
-  host.refresh();
-});
-window.addEventListener("offline", renderServerList);
+
+const managed = document.querySelector('meta[name="satchel-managed"]').content === "true";
+const app = await loadPolicy(managed, (url) => fetch(url, { cache: "no-cache" })).then(startHost, refuseToStart);
 
 startServiceWorker({
   offlineStatus: $("offline-status"),
   onUpdateWaiting: (activate) => showUpdateNotice($("update-notice"), activate),
   onOfflineReady: async () => {
     storage.refresh();
-    await renderServerList();
-    await outbox.refresh();
-    await host.refresh();
-    if (navigator.onLine) await flush(false);
+    await app.onOfflineReady();
   },
+  beforeActivate: app.beforeActivate,
 });

@@ -5,19 +5,25 @@ import {
   getServer,
   getTools,
   listServers,
+  localConfig,
   localFingerprint,
   serverPath,
   storeTools,
   toolsAreFresh,
 } from "../common/mirror.js";
 import { callToolRaw, connectClient, IDEMPOTENCY_KEY, listToolsRaw } from "../common/mcp-client.js";
+import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../common/policy.js";
 import { approve } from "./approval.js";
 import { askServiceWorker } from "./sw-client.js";
 import { argumentErrors, outputProblem, screenTools, toolLabel } from "./tool-schema.js";
 
 /** Raised for a call the host refuses before it reaches any server; `reason` says why. */
 export class CallRefused extends Error {
-  /** @param {string} message @param {"denied" | "invalid" | "unknown"} reason @param {Map<string,string>} [fields] */
+  /**
+   * @param {string} message
+   * @param {"denied" | "invalid" | "unknown" | "policy"} reason
+   * @param {Map<string,string>} [fields]
+   */
   constructor(message, reason, fields = new Map()) {
     super(message);
     this.reason = reason;
@@ -26,10 +32,11 @@ export class CallRefused extends Error {
 }
 
 export class McpHost extends EventTarget {
-  /** @param {{approvalDialog: HTMLDialogElement}} options */
-  constructor({ approvalDialog }) {
+  /** @param {{approvalDialog: HTMLDialogElement, policy: any}} options policy: the managed policy, or null */
+  constructor({ approvalDialog, policy }) {
     super();
     this.approvalDialog = approvalDialog;
+    this.policy = policy;
     /** @type {Map<string, Promise<any>>} */
     this.clients = new Map();
     /** @type {Map<string, string>} last error per server, shown next to it */
@@ -65,9 +72,15 @@ export class McpHost extends EventTarget {
         this.errors.set("registry", `registry not refreshed: ${error.message}`);
       }
     }
-    const servers = await listServers();
+    const servers = await this.servers();
     await Promise.all(servers.map((server) => this.refreshTools(server)));
     this.#changed();
+  }
+
+  /** The mirrored servers this app may use (all of them, unless a managed policy narrows it). */
+  async servers() {
+    const all = await listServers();
+    return all.filter((server) => serverAllowed(this.policy, server.name) && (localConfig(server) || remoteAllowed(this.policy)));
   }
 
   /** @param {any} server */
@@ -77,7 +90,8 @@ export class McpHost extends EventTarget {
     try {
       const client = await this.client(server.name);
       const { tools, ttlMs } = await listToolsRaw(client);
-      const { shown, hidden } = screenTools(tools);
+      const allowed = tools.filter((tool) => !toolDenied(this.policy, server.name, tool?.name));
+      const { shown, hidden } = screenTools(allowed);
       const fingerprint = localFingerprint(server);
       await storeTools({ server: server.name, tools: shown, hidden, fetchedAt: Date.now(), ttlMs, fingerprint });
       this.errors.delete(server.name);
@@ -97,9 +111,11 @@ export class McpHost extends EventTarget {
     const server = await getServer(serverName);
     const tool = (await getTools(serverName))?.tools.find((candidate) => candidate.name === toolName);
     if (!server || !tool) throw new CallRefused(`${toolName} is not a tool of ${serverName}`, "unknown");
+    const refusal = policyRefusal(this.policy, serverName, { remote: !localConfig(server), tool: toolName });
+    if (refusal) throw new CallRefused(`${refusal}; nothing was sent.`, "policy");
     const fields = argumentErrors(tool.inputSchema, args);
     if (fields.size) throw new CallRefused("Some arguments are not valid; nothing was sent.", "invalid", fields);
-    if (!(await approve(server, tool, this.approvalDialog))) {
+    if (!(await approve(server, tool, this.approvalDialog, this.policy))) {
       throw new CallRefused(`You denied ${toolLabel(tool)}; nothing was sent.`, "denied");
     }
     const params = { name: toolName, arguments: args };

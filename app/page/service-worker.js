@@ -6,11 +6,13 @@ import { askServiceWorker } from "./sw-client.js";
 
 const SW_URL = "/sw.js";
 const UPDATE_CHECK_MS = 30 * 60_000;
+const ACTIVATION_GRACE_MS = 3_000;
 
 /**
- * @param {{offlineStatus: HTMLElement, onUpdateWaiting: (activate: () => void) => void, onOfflineReady: () => void}} hooks
+ * @param {{offlineStatus: HTMLElement, onUpdateWaiting: (activate: () => void) => void, onOfflineReady: () => void,
+ *   beforeActivate: () => void}} hooks `beforeActivate` runs in every open page just before a new version takes over
  */
-export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOfflineReady }) {
+export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOfflineReady, beforeActivate }) {
   const setStatus = (state, text) => {
     offlineStatus.dataset.state = state;
     offlineStatus.textContent = text;
@@ -20,6 +22,11 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
     return;
   }
   const hadController = Boolean(navigator.serviceWorker.controller);
+  // Every tab stops its own workers before the switch (they block the activation, and are restarted after reload).
+  const updates = new BroadcastChannel("satchel-update");
+  updates.onmessage = ({ data }) => {
+    if (data === "activating") beforeActivate();
+  };
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (hadController) window.location.reload();
   });
@@ -33,7 +40,16 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
   }
 
   const offerUpdate = (worker) => {
-    if (navigator.serviceWorker.controller) onUpdateWaiting(() => askServiceWorker("skip-waiting", {}, worker));
+    if (!navigator.serviceWorker.controller) return;
+    onUpdateWaiting(() => {
+      beforeActivate();
+      updates.postMessage("activating");
+      askServiceWorker("skip-waiting", {}, worker);
+      // Chromium activates the new version only once the old one is idle, and sometimes holds it busy on behalf of
+      // this document; leaving the document releases it. The reloaded page is still one build only: the old one
+      // until the new version takes control, which reloads it again.
+      setTimeout(() => window.location.reload(), ACTIVATION_GRACE_MS);
+    });
   };
   const follow = (worker) => {
     worker.addEventListener("statechange", () => {

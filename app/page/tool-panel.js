@@ -21,8 +21,11 @@ function annotationBadges(tool) {
     .map((text) => h("span", { class: "badge" }, text));
 }
 
-async function approvalLine(server, tool) {
-  const rule = approvalRule(server, tool);
+async function approvalLine(server, tool, policy) {
+  const rule = approvalRule(server, tool, policy);
+  if (rule === "managed") {
+    return h("p", { class: "approval-state" }, "Asks every time. ", h("span", { class: "managed" }, "Managed by your organisation"));
+  }
   if (rule === "auto") return h("p", { class: "approval-state" }, "Runs without asking: read-only and on this device.");
   if (rule === "always-ask") return h("p", { class: "approval-state" }, "Asks every time: it may change or delete data.");
   const remembered = await rememberedDecision(server.name, tool.name);
@@ -31,7 +34,7 @@ async function approvalLine(server, tool) {
   line.append(
     h("button", { type: "button", class: "link-button", onclick: async () => {
       await forgetDecision(server.name, tool.name);
-      line.replaceWith(await approvalLine(server, tool));
+      line.replaceWith(await approvalLine(server, tool, policy));
     } }, "Forget this choice"),
   );
   return line;
@@ -91,7 +94,7 @@ export async function showTool(container, { server, tool, host }) {
     h("p", { class: "tool-server" }, `on ${server.server.title ?? server.name}`),
     tool.description ? h("p", { class: "tool-description" }, tool.description) : null,
     h("p", { class: "badges" }, ...annotationBadges(tool)),
-    await approvalLine(server, tool),
+    await approvalLine(server, tool, host.policy),
     h("form", { class: "tool-form", novalidate: true, onsubmit: onSubmit, dataset: { tool: tool.name } }, form.element, h("div", { class: "actions" }, run, cancel, progress, progressText)),
     output,
   );

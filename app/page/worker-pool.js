@@ -85,6 +85,15 @@ export class WorkerPool {
     return true;
   }
 
+  /**
+   * Stop every worker (before the app switches to a new version: Chromium does not activate a new service worker
+   * while a Web Worker it controlled is still running).
+   * @param {string} reason
+   */
+  stopAll(reason) {
+    for (const serverId of [...this.servers.keys()]) this.#stop(serverId, reason);
+  }
+
   /** Stop a worker; every call still waiting on it gets a JSON-RPC error that says why. */
   #stop(serverId, reason) {
     const hosted = this.servers.get(serverId);

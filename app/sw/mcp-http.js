@@ -30,18 +30,30 @@ export const errorMessage = (id, code, message, data) => ({
 export const accepted = () => new Response(null, { status: 202 });
 
 /**
- * An SSE response carrying every JSON-RPC message `messages` yields (progress first, the response last).
- * @param {AsyncIterable<any>} messages
+ * An SSE response carrying every JSON-RPC message `messages` yields for the request `requestId` (progress first,
+ * the response last). The stream closes as soon as the response is sent: a client may stop reading once it has its
+ * answer, and a response stream left open keeps the service worker busy (which delays updates of the app).
+ * @param {AsyncIterator<any>} messages
+ * @param {string | number} requestId
+ * @param {() => void} onCancel called when the reader goes away before the end
  */
-export function sseResponse(messages) {
+export function sseResponse(messages, requestId, onCancel) {
   const encoder = new TextEncoder();
+  const isAnswer = (message) => message?.id === requestId && ("result" in message || "error" in message);
   const stream = new ReadableStream({
-    async start(controller) {
-      for await (const message of messages) {
-        controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
+    async pull(controller) {
+      const { value, done } = await messages.next();
+      if (done) {
+        controller.close();
+        return;
       }
-      controller.close();
+      controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(value)}\n\n`));
+      if (isAnswer(value)) {
+        controller.close();
+        messages.return?.();
+      }
     },
+    cancel: onCancel,
   });
   return new Response(stream, {
     headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },

@@ -1,25 +1,30 @@
 // Keeps the registry mirror current: seeds it from the registry snapshot shipped with the build (so bundled local
 // servers exist even before the first sync), then pulls `/v0.1/servers` incrementally (`updated_since`) when online.
 import { getMeta, OFFICIAL_META_KEY, setMeta, storeRegistryEntries } from "../common/mirror.js";
+import { serverAllowed } from "../common/policy.js";
 
 export const SNAPSHOT_URL = "/registry.json";
 const SYNCED_UNTIL = "registry.syncedUntil";
 const PAGE_SIZE = 100;
 
+/** Only the servers a managed policy allows ever reach the mirror. */
+const allowedBy = (policy, entries) => entries.filter((entry) => serverAllowed(policy, entry.server.name));
+
 /** Store the build's snapshot of bundled servers (read from this build's precache). */
-export async function seedFromSnapshot(precache) {
+export async function seedFromSnapshot(precache, policy) {
   const response = await precache.match(SNAPSHOT_URL);
   if (!response) return 0;
-  const { servers } = await response.json();
+  const servers = allowedBy(policy, (await response.json()).servers);
   await storeRegistryEntries(servers);
   return servers.length;
 }
 
 /**
- * Pull every server changed since the last sync; returns what changed and any upstream registry problems.
+ * Pull every server changed since the last sync (those the policy allows); returns what changed and any upstream
+ * registry problems.
  * @returns {Promise<{changed: number, upstreamErrors: any[]}>}
  */
-export async function syncRegistry() {
+export async function syncRegistry(policy) {
   const since = await getMeta(SYNCED_UNTIL);
   const entries = [];
   const upstreamErrors = [];
@@ -40,7 +45,7 @@ export async function syncRegistry() {
     upstreamErrors.push(...(body.metadata?.["io.satchel/upstreamErrors"] ?? []));
     cursor = body.metadata?.nextCursor ?? null;
   } while (cursor);
-  await storeRegistryEntries(entries);
+  await storeRegistryEntries(allowedBy(policy, entries));
   // The server's own timestamps, not this device's clock, mark how far the mirror is synced.
   const newest = entries
     .map((entry) => entry._meta?.[OFFICIAL_META_KEY]?.updatedAt)

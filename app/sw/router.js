@@ -4,8 +4,14 @@
 //   remote server, online   → forwarded to its Streamable HTTP endpoint, untouched;
 //   remote server, offline  → answered from the mirror (handshake, tools/list); a tools/call is queued if the tool
 //                             is safe to replay, otherwise refused with an error that says it needs the network.
+// Before any of that, a managed policy is applied: a server or tool it does not allow is refused here, whatever
+// the page asks for.
+// The router never opens the standalone GET event stream to a remote server (it answers 405, which the MCP client
+// accepts): a stream the service worker relays keeps it busy, and the browser will not activate a new version of the
+// app while the old service worker is busy. Servers still stream progress inside the answer to each request.
 import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPath } from "../common/mirror.js";
 import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
+import { policyRefusal, toolDenied } from "../common/policy.js";
 import { callLocalServer } from "./local-bridge.js";
 import { accepted, errorMessage, isRequest, jsonResponse, RpcError, sseResponse } from "./mcp-http.js";
 import { enqueue, SYNC_TAG } from "./queue.js";
@@ -18,23 +24,44 @@ const FORWARDED_HEADERS = ["accept", "authorization", "content-type", "last-even
 /**
  * The response for an MCP request, or null when the URL is not the router's.
  * @param {FetchEvent} event
- * @param {(message: string) => void} onQueued called after a call was queued
+ * @param {{policy: () => Promise<any>, onQueued: (tool: string) => void}} hooks the managed policy (null when
+ *   unmanaged; rejects when a managed build's policy is broken) and what to do after a call was queued
  * @returns {Promise<Response> | null}
  */
-export function routeMcp(event, onQueued) {
+export function routeMcp(event, hooks) {
   const url = new URL(event.request.url);
   if (url.origin !== self.location.origin) return null;
   const name = serverNameFromPath(url.pathname);
-  return name === null ? null : route(event, name, onQueued);
+  return name === null ? null : route(event, name, hooks);
 }
 
-async function route(event, name, onQueued) {
+async function route(event, name, { policy: currentPolicy, onQueued }) {
+  const { request } = event;
+  const body = request.method === "POST" ? await request.text() : null;
+  const parsed = body === null ? {} : parseMessage(body);
+  if (parsed.error) return parsed.error;
+  const { message } = parsed;
+  const refuse = (text, status) =>
+    message && isRequest(message)
+      ? jsonResponse(errorMessage(message.id, RpcError.DENIED_BY_POLICY, text))
+      : jsonResponse(errorMessage(null, RpcError.DENIED_BY_POLICY, text), status);
+
+  let policy;
+  try {
+    policy = await currentPolicy();
+  } catch (error) {
+    return refuse(`Satchel is managed by your organisation, but its policy cannot be used: ${error.message}`, 503);
+  }
   const server = await getServer(name);
   if (!server) {
     return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `no MCP server named ${name} in the registry`), 404);
   }
   const local = localConfig(server);
-  return local ? routeLocal(event, server, local) : routeRemote(event, server, onQueued);
+  const tool = message?.method === "tools/call" ? message.params?.name : undefined;
+  const refusal = policyRefusal(policy, name, { remote: !local, tool });
+  if (refusal) return refuse(refusal, 403);
+  const call = { event, server, body, message, policy };
+  return local ? routeLocal(call, local) : routeRemote(call, onQueued);
 }
 
 /**
@@ -57,27 +84,36 @@ function parseMessage(text) {
   return { message };
 }
 
-async function routeLocal(event, server, config) {
+async function routeLocal({ event, server, message }, config) {
   const { request } = event;
   if (request.method === "DELETE") return new Response(null, { status: 200 }); // stateless: no session to end
   if (request.method !== "POST") return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
-  const { message, error } = parseMessage(await request.text());
-  if (error) return error;
-  const messages = callLocalServer(event.clientId, server.name, config, message);
+  const abandoned = new AbortController();
+  request.signal?.addEventListener("abort", () => abandoned.abort(), { once: true });
+  const messages = callLocalServer(event.clientId, server.name, config, message, abandoned.signal);
   if (!isRequest(message)) {
-    event.waitUntil((async () => { for await (const _ of messages); })());
+    // Delivered without holding the event open: a slow worker (Pyodide still loading) must not keep the service
+    // worker busy, since a busy service worker delays the activation of a new version.
+    (async () => { for await (const _ of messages); })();
     return accepted();
   }
-  return sseResponse(messages);
+  // Progress can only reach the client on a stream; without a progress token the answer is one JSON body, which
+  // never leaves a half-read stream holding the service worker awake.
+  if (message.params?._meta?.progressToken === undefined) {
+    let answer = null;
+    for await (const reply of messages) if (reply?.id === message.id) answer = reply;
+    return jsonResponse(answer ?? errorMessage(message.id, RpcError.INTERNAL, `${server.name} gave no answer`));
+  }
+  return sseResponse(messages, message.id, () => abandoned.abort());
 }
 
-async function routeRemote(event, server, onQueued) {
+async function routeRemote({ event, server, body, message, policy }, onQueued) {
   const { request } = event;
   const target = remoteUrl(server);
   if (!target) {
     return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `${server.name} has no streamable-http endpoint`), 502);
   }
-  const body = request.method === "POST" ? await request.text() : null;
+  if (request.method === "GET") return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
   if (navigator.onLine) {
     const headers = new Headers();
     for (const name of FORWARDED_HEADERS) if (request.headers.has(name)) headers.set(name, request.headers.get(name));
@@ -87,15 +123,13 @@ async function routeRemote(event, server, onQueued) {
       // Unreachable: answer as if offline, below.
     }
   }
-  if (request.method !== "POST") return new Response(null, { status: request.method === "DELETE" ? 200 : 405 });
-  const { message, error } = parseMessage(body ?? "");
-  if (error) return error;
+  if (request.method !== "POST") return new Response(null, { status: 200 }); // DELETE: no session to end offline
   if (!isRequest(message)) return accepted();
-  return jsonResponse(await answerOffline(server, target, message, onQueued));
+  return jsonResponse(await answerOffline(server, target, message, { onQueued, policy }));
 }
 
 /** What the router says for a remote server it cannot reach. */
-async function answerOffline(server, target, message, onQueued) {
+async function answerOffline(server, target, message, { onQueued, policy }) {
   const { id, method, params = {} } = message;
   const label = server.server.title ?? server.name;
   const needsNetwork = (what) =>
@@ -120,7 +154,8 @@ async function answerOffline(server, target, message, onQueued) {
     case "tools/list": {
       const record = await getTools(server.name);
       if (!record) return needsNetwork(`listing the tools of ${label} for the first time`);
-      return { jsonrpc: "2.0", id, result: { tools: record.tools, _meta: { "io.satchel/offline": true } } };
+      const tools = record.tools.filter((tool) => !toolDenied(policy, server.name, tool.name));
+      return { jsonrpc: "2.0", id, result: { tools, _meta: { "io.satchel/offline": true } } };
     }
     case "tools/call": {
       const tool = await findTool(server.name, params.name);

@@ -83,7 +83,7 @@ def test_rebuild_is_picked_up_after_the_update_notice_and_never_mixed(
 
     with page.expect_navigation():
         notice.get_by_role("button", name="Reload to update").click()
-    expect(page.get_by_role("heading", name="Field notes", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Field notes", exact=True)).to_be_visible(timeout=30_000)
     expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=20_000)
     assert page.locator("#offline-status").inner_text() != old_status
     expect(notice).to_be_hidden()
