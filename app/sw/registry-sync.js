@@ -22,7 +22,7 @@ export async function seedFromSnapshot(precache, policy) {
 /**
  * Pull every server changed since the last sync (those the policy allows); returns what changed and any upstream
  * registry problems.
- * @returns {Promise<{changed: number, upstreamErrors: any[]}>}
+ * @returns {Promise<{changed: number, upstreamErrors: any[], registry: boolean}>} `registry` false: none served here
  */
 export async function syncRegistry(policy) {
   const since = await getMeta(SYNCED_UNTIL);
@@ -39,6 +39,8 @@ export async function syncRegistry(policy) {
     }
     if (cursor) url.searchParams.set("cursor", cursor);
     const response = await fetch(url, { cache: "no-store" });
+    // A static host (a kiosk's nginx) has no registry API: the servers bundled with the build are all there is.
+    if (response.status === 404 && !cursor) return { changed: 0, upstreamErrors, registry: false };
     if (!response.ok) throw new Error(`the registry answered HTTP ${response.status}`);
     const body = await response.json();
     entries.push(...body.servers);
@@ -53,5 +55,5 @@ export async function syncRegistry(policy) {
     .sort()
     .at(-1);
   if (newest && (!since || newest > since)) await setMeta(SYNCED_UNTIL, newest);
-  return { changed: entries.length, upstreamErrors };
+  return { changed: entries.length, upstreamErrors, registry: true };
 }
