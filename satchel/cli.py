@@ -59,14 +59,43 @@ def main() -> None:
     default=None,
     help="Organisation policy (TOML): build a managed site that enforces it.",
 )
-def build(app_dir: Path, out_dir: Path, node_modules: Path | None, policy_file: Path | None) -> None:
+@click.option(
+    "--wasm-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of the WASM servers built by `satchel wasm` (.cache/wasm/out/wasm), for --model.",
+)
+@click.option(
+    "--model",
+    "model_options",
+    multiple=True,
+    metavar="SERVER=PATH",
+    help="Ship the WASM server SERVER (whisper, llama) with this model file (repeatable; fetched lazily).",
+)
+def build(
+    app_dir: Path,
+    out_dir: Path,
+    node_modules: Path | None,
+    policy_file: Path | None,
+    wasm_dir: Path | None,
+    model_options: tuple[str, ...],
+) -> None:
     """Render app/ into a static, precached dist/."""
-    from satchel.build import BuildError, build_app
+    from satchel.build import BuildError, WasmServerSources, build_app
     from satchel.policy import PolicyError, load_policy
 
+    models: dict[str, Path] = {}
+    for option in model_options:
+        key, sep, path = option.partition("=")
+        if not sep or not key or not path:
+            raise click.BadParameter(f"{option!r} is not SERVER=PATH", param_hint="--model")
+        if key in models:
+            raise click.BadParameter(f"{key} is given twice", param_hint="--model")
+        models[key] = Path(path)
+    wasm = WasmServerSources(wasm_dir=wasm_dir, models=models) if models or wasm_dir else None
     try:
         policy = load_policy(policy_file) if policy_file is not None else None
-        result = build_app(app_dir, out_dir, node_modules=node_modules, policy=policy)
+        result = build_app(app_dir, out_dir, node_modules=node_modules, policy=policy, wasm_sources=wasm)
     except (BuildError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

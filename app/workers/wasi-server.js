@@ -4,8 +4,10 @@
 //
 // The registry entry's `io.satchel/local` block lists the files: the `.wasm` module and the model file(s), each with
 // its URL and sha256. The module is fetched at start; a model only when the first tool call needs it (tools/list
-// works without it). Both come through the service worker's cache, so this works offline, and both are verified
-// against their sha256 before use. The module is a WASI reactor: handle() runs a request to completion, writing
+// works without it). The module is precached by the service worker; a model is not (models are large, the build
+// marks them lazy), so the first call fetches it from the network and keeps it in the Cache API (MODEL_CACHE), where
+// later starts find it, online or offline. Both are verified against their sha256 before use, a cached model too
+// (a copy that no longer matches is dropped and fetched again). The module is a WASI reactor: handle() runs a request to completion, writing
 // progress notifications to stdout as it goes, which are posted on the port at once. A call cannot be interrupted
 // from here: to cancel, the page terminates this worker and starts a new one (see worker-pool.js).
 
@@ -13,6 +15,8 @@ import * as shim from "../vendor/wasi-shim.js";
 import { MODEL_DIR, startReactor } from "./wasi-reactor.js";
 
 const INTERNAL_ERROR = -32603;
+/** Cache of lazily fetched model files, by URL; not a build's precache, so it outlives app updates. */
+const MODEL_CACHE = "satchel-models";
 
 /** @type {string | null} */
 let serverId = null;
@@ -70,11 +74,38 @@ async function loadModels() {
   let done = 0;
   const models = new Map();
   for (const file of files) {
-    const bytes = await fetchVerified(file, (loaded) => status("loading", { loaded: done + loaded, total }));
+    const bytes = await cachedModel(file, (loaded) => status("loading", { loaded: done + loaded, total }));
     done += bytes.byteLength;
     models.set(fileName(file.url), bytes);
   }
   return models;
+}
+
+/**
+ * A model file from MODEL_CACHE when the stored copy matches its sha256, else from the network, then stored there.
+ * @param {{url: string, sha256: string, size?: number}} file
+ * @param {(loaded: number) => void} onProgress
+ * @returns {Promise<Uint8Array>}
+ */
+async function cachedModel(file, onProgress) {
+  const cache = await caches.open(MODEL_CACHE);
+  const stored = await cache.match(file.url);
+  if (stored) {
+    const bytes = new Uint8Array(await stored.arrayBuffer());
+    if ((await sha256Hex(bytes)) === file.sha256) {
+      onProgress(bytes.byteLength);
+      return bytes;
+    }
+    await cache.delete(file.url); // another build's model at this URL, or damaged: fetch the one we need
+  }
+  const bytes = await fetchVerified(file, onProgress);
+  try {
+    await cache.put(file.url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+  } catch (error) {
+    // Out of quota: the call can still run now, but the model will not be there offline.
+    status("loading", { message: `the model could not be kept for offline use: ${describe(error)}` });
+  }
+  return bytes;
 }
 
 /** The server's command line: the first model file is its --model, then any args of the registry entry. */

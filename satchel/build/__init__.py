@@ -22,9 +22,10 @@ from satchel.build.static import copy_static_files
 from satchel.build.templates import render_templates
 from satchel.build.tools_server import register_tools_server
 from satchel.build.vendor import bundle_vendor_modules
+from satchel.build.wasm_servers import WasmServerSources, add_wasm_servers
 from satchel.policy import Policy
 
-__all__ = ["STEPS", "BuildError", "BuildResult", "build_app"]
+__all__ = ["STEPS", "BuildError", "BuildResult", "WasmServerSources", "build_app"]
 
 Step = Callable[[BuildContext], None]
 
@@ -40,16 +41,25 @@ STEPS: Sequence[Step] = (
     copy_pyodide_runtime,
     add_pyodide_packages,
     register_tools_server,
+    add_wasm_servers,
     write_registry_snapshot,
     write_service_worker,
 )
 
 
 def build_app(
-    app_dir: Path, out_dir: Path, *, node_modules: Path | None = None, policy: Policy | None = None
+    app_dir: Path,
+    out_dir: Path,
+    *,
+    node_modules: Path | None = None,
+    policy: Policy | None = None,
+    wasm_sources: WasmServerSources | None = None,
 ) -> BuildResult:
-    """Build `app_dir` into `out_dir` (managed when `policy` is given); raise `BuildError` on bad input."""
-    ctx = BuildContext.create(app_dir, out_dir, node_modules=node_modules, policy=policy)
+    """Build `app_dir` into `out_dir` (managed when `policy` is given, with the WASM servers and models of
+    `wasm_sources`); raise `BuildError` on bad input."""
+    ctx = BuildContext.create(
+        app_dir, out_dir, node_modules=node_modules, policy=policy, wasm_sources=wasm_sources
+    )
     for step in STEPS:
         step(ctx)
     return write_site(ctx)

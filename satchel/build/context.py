@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from satchel.policy import Policy
+
+if TYPE_CHECKING:
+    from satchel.build.wasm_servers import WasmServerSources
 
 #: Source files that are inputs to a step rather than files of the site.
 TEMPLATE_SUFFIX = ".j2"
@@ -42,12 +45,23 @@ class BuildContext:
     #: server.json documents of the local MCP servers this build ships (see `satchel.registry.local_server`);
     #: the steps that add a server's files add its document here, and the registry snapshot lists them.
     local_servers: list[dict[str, Any]] = field(default_factory=list)
+    #: Files of the site that are served but not precached (models: large, and fetched by the worker that needs
+    #: them, which keeps them itself). Every path here must also be in `files`.
+    lazy_files: set[str] = field(default_factory=set)
     #: The organisation's managed policy (`--policy`), or None for an unmanaged site.
     policy: Policy | None = None
+    #: WASM servers and models to ship (`--wasm-dir`, `--model`), or None for none.
+    wasm_sources: WasmServerSources | None = None
 
     @classmethod
     def create(
-        cls, app_dir: Path, out_dir: Path, *, node_modules: Path | None = None, policy: Policy | None = None
+        cls,
+        app_dir: Path,
+        out_dir: Path,
+        *,
+        node_modules: Path | None = None,
+        policy: Policy | None = None,
+        wasm_sources: WasmServerSources | None = None,
     ) -> BuildContext:
         app_dir = app_dir.resolve()
         out_dir = out_dir.resolve()
@@ -58,7 +72,9 @@ class BuildContext:
                 f"output folder {out_dir} must not contain or be inside the app folder {app_dir}"
             )
         modules = (node_modules or app_dir.parent / "node_modules").resolve()
-        return cls(app_dir=app_dir, out_dir=out_dir, node_modules=modules, policy=policy)
+        return cls(
+            app_dir=app_dir, out_dir=out_dir, node_modules=modules, policy=policy, wasm_sources=wasm_sources
+        )
 
     def add(self, path: str, data: bytes) -> None:
         """Add one file of the site; two steps producing the same path is a bug in the app layout."""

@@ -1,6 +1,7 @@
 """Build step: the precache manifest and the service worker that carries it.
 
-Every file of the site except the service worker itself is listed with its sha256. The build hash is the hash of
+Every file of the site except the service worker itself and the lazy files (`BuildContext.lazy_files`: models,
+which the worker that needs them fetches and keeps) is listed with its sha256. The build hash is the hash of
 that list, so the service worker's bytes (and its cache name) change exactly when some file of the site changes,
 which is what makes the browser install the new version.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Set as AbstractSet
 
 from satchel.build.context import BuildContext, BuildError, sha256_hex
 from satchel.build.templates import SERVICE_WORKER_TEMPLATE, render_template
@@ -18,12 +20,14 @@ SERVICE_WORKER = SERVICE_WORKER_TEMPLATE.removesuffix(".j2")
 SHELL = "index.html"
 
 
-def precache_manifest(files: dict[str, bytes]) -> list[dict[str, object]]:
-    """URL, sha256 and size of every file the app needs offline, sorted by URL."""
+def precache_manifest(
+    files: dict[str, bytes], lazy: AbstractSet[str] = frozenset()
+) -> list[dict[str, object]]:
+    """URL, sha256 and size of every file the app needs offline, sorted by URL; `lazy` files are left out."""
     return [
         {"url": "/" + path, "sha256": sha256_hex(data), "size": len(data)}
         for path, data in sorted(files.items())
-        if path != SERVICE_WORKER
+        if path != SERVICE_WORKER and path not in lazy
     ]
 
 
@@ -36,7 +40,10 @@ def write_service_worker(ctx: BuildContext) -> None:
         raise BuildError(f"service worker template missing: {ctx.app_dir / SERVICE_WORKER_TEMPLATE}")
     if SHELL not in ctx.files:
         raise BuildError(f"the app has no {SHELL} (expected a template {SHELL}.j2 in {ctx.app_dir})")
-    manifest = precache_manifest(ctx.files)
+    stray = sorted(ctx.lazy_files - ctx.files.keys())
+    if stray:
+        raise BuildError(f"lazy files that are not files of the site: {', '.join(stray)}")
+    manifest = precache_manifest(ctx.files, ctx.lazy_files)
     digest = build_hash(manifest)
     ctx.template_vars["build_hash"] = digest
     ctx.add(
