@@ -58,14 +58,7 @@ def local_server(
     title: str | None = None,
 ) -> dict[str, Any]:
     """The server.json document of a server that runs in one of the page's workers."""
-    doc: dict[str, Any] = {
-        "$schema": SCHEMA_URL,
-        "name": name,
-        "description": description,
-        "version": version,
-    }
-    if title is not None:
-        doc["title"] = title
+    doc = _document(name, description, version, title)
     doc["_meta"] = {LOCAL_META_KEY: {"worker": worker, "files": [f.to_json() for f in files]}}
     return doc
 
@@ -74,6 +67,13 @@ def remote_server(
     name: str, description: str, version: str, *, url: str, title: str | None = None
 ) -> dict[str, Any]:
     """The server.json document of a server reached over Streamable HTTP (`url` may be a path on ours)."""
+    doc = _document(name, description, version, title)
+    doc["remotes"] = [{"type": "streamable-http", "url": url}]
+    return doc
+
+
+def _document(name: str, description: str, version: str, title: str | None) -> dict[str, Any]:
+    """The fields every server.json document of ours starts with."""
     doc: dict[str, Any] = {
         "$schema": SCHEMA_URL,
         "name": name,
@@ -82,7 +82,6 @@ def remote_server(
     }
     if title is not None:
         doc["title"] = title
-    doc["remotes"] = [{"type": "streamable-http", "url": url}]
     return doc
 
 
