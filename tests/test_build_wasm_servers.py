@@ -1,0 +1,130 @@
+"""`satchel build --wasm-dir DIR --model SERVER=PATH`: the WASM servers' modules are precached, their models are
+served but lazy (never precached), and both are pinned in the servers' registry entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from satchel.build import BuildError, WasmServerSources, build_app
+from satchel.cli import main
+from tests.conftest import NODE_MODULES
+from tests.test_build import precache_of
+
+#: A valid WebAssembly header (magic and version) is all the build checks of a module.
+WASM_HEADER = b"\0asm\x01\0\0\0"
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> WasmServerSources:
+    wasm_dir = tmp_path / "wasm-out"
+    wasm_dir.mkdir()
+    (wasm_dir / "llama-server.wasm").write_bytes(WASM_HEADER + b"llama")
+    (wasm_dir / "whisper-server.wasm").write_bytes(WASM_HEADER + b"whisper")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "tiny.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 4)
+    (models / "tiny-whisper.bin").write_bytes(b"lmgg" + bytes(100))
+    return WasmServerSources(
+        wasm_dir=wasm_dir, models={"llama": models / "tiny.gguf", "whisper": models / "tiny-whisper.bin"}
+    )
+
+
+def entries(out: Path) -> dict[str, dict[str, Any]]:
+    registry = json.loads((out / "registry.json").read_text())
+    return {e["server"]["name"]: e["server"]["_meta"]["io.satchel/local"] for e in registry["servers"]}
+
+
+def pinned(out: Path, path: str) -> dict[str, Any]:
+    data = (out / path).read_bytes()
+    return {"url": "/" + path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+def test_modules_are_precached_models_are_lazy_and_both_are_pinned(
+    app_copy: Path, tmp_path: Path, sources: WasmServerSources
+) -> None:
+    out = tmp_path / "dist"
+    build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=sources)
+    _, manifest = precache_of(out)
+    urls = {str(e["url"]) for e in manifest}
+    assert {"/wasm/llama-server.wasm", "/wasm/whisper-server.wasm"} <= urls
+    assert not any(url.startswith("/models/") for url in urls)
+    assert (out / "models" / "tiny.gguf").read_bytes() == sources.models["llama"].read_bytes()
+    local = entries(out)
+    assert local["io.satchel/llama"] == {
+        "worker": "wasi-server",
+        "files": [pinned(out, "wasm/llama-server.wasm"), pinned(out, "models/tiny.gguf")],
+    }
+    assert local["io.satchel/whisper"]["files"] == [
+        pinned(out, "wasm/whisper-server.wasm"),
+        pinned(out, "models/tiny-whisper.bin"),
+    ]
+
+
+def test_a_changed_model_changes_the_build_hash_through_the_registry(
+    app_copy: Path, tmp_path: Path, sources: WasmServerSources
+) -> None:
+    """The model is not precached, but its sha256 is in registry.json, which is: a new model is a new version."""
+    out = tmp_path / "dist"
+    first = build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=sources)
+    sources.models["llama"].write_bytes(b"GGUF another model")
+    second = build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=sources)
+    assert second.build_hash != first.build_hash
+    assert set(second.written) == {"models/tiny.gguf", "registry.json", "sw.js"}
+
+
+def test_without_sources_or_models_no_wasm_server_is_shipped(app_copy: Path, tmp_path: Path) -> None:
+    for index, wasm in enumerate((None, WasmServerSources(wasm_dir=tmp_path))):
+        out = tmp_path / f"dist{index}"
+        build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=wasm)
+        assert set(entries(out)) == {"io.satchel/tools"}
+        assert not (out / "wasm").exists() and not (out / "models").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: WasmServerSources(models=s.models), "--model needs --wasm-dir"),
+        (
+            lambda s: WasmServerSources(s.wasm_dir, {"mistral": s.models["llama"]}),
+            "no WASM server named mistral",
+        ),
+        (lambda s: WasmServerSources(s.wasm_dir, {"llama": Path("/nonexistent.gguf")}), "no such file"),
+        (lambda s: WasmServerSources(Path("/nonexistent"), s.models), "run `satchel wasm`"),
+    ],
+)
+def test_bad_sources_are_clear_errors_and_leave_no_site(
+    app_copy: Path, tmp_path: Path, sources: WasmServerSources, change: Any, message: str
+) -> None:
+    out = tmp_path / "dist"
+    with pytest.raises(BuildError, match=message):
+        build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=change(sources))
+    assert not out.exists()
+
+
+def test_a_module_that_is_not_webassembly_is_refused(
+    app_copy: Path, tmp_path: Path, sources: WasmServerSources
+) -> None:
+    assert sources.wasm_dir is not None
+    (sources.wasm_dir / "llama-server.wasm").write_text("<html>not found</html>")
+    with pytest.raises(BuildError, match=r"llama-server\.wasm is not a WebAssembly module"):
+        build_app(app_copy, tmp_path / "dist", node_modules=NODE_MODULES, wasm_sources=sources)
+
+
+def test_cli_options(app_copy: Path, tmp_path: Path, sources: WasmServerSources) -> None:
+    out = tmp_path / "dist"
+    base = ["build", "--app", str(app_copy), "--out", str(out), "--node-modules", str(NODE_MODULES)]
+    ok = CliRunner().invoke(
+        main, [*base, "--wasm-dir", str(sources.wasm_dir), "--model", f"llama={sources.models['llama']}"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert set(entries(out)) == {"io.satchel/tools", "io.satchel/llama"}
+    malformed = CliRunner().invoke(main, [*base, "--model", "llama"])
+    assert malformed.exit_code == 2 and "is not SERVER=PATH" in malformed.output
+    no_dir = CliRunner().invoke(main, [*base, "--model", f"llama={sources.models['llama']}"])
+    assert no_dir.exit_code == 1 and "--model needs --wasm-dir" in no_dir.output
