@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-from tests.e2e.harness import free_port
+from tests.e2e.harness import free_port, wait_until_listening
 
 NGINX = "/usr/sbin/nginx"
 CADDY = "/usr/bin/caddy"
@@ -56,16 +54,7 @@ class WebServer:
         env["XDG_CONFIG_HOME"] = str(self.work / "config")
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited: {self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.kind} did not start: {self.log_path.read_text()}")
+        wait_until_listening(self._proc, self.port, self.kind, self.log_path, timeout=15)
 
     def stop(self) -> None:
         if self._proc is None:

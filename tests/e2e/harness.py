@@ -37,6 +37,22 @@ def free_port() -> int:
         return port
 
 
+def wait_until_listening(
+    proc: subprocess.Popen[bytes], port: int, name: str, log_path: Path, timeout: float = 20
+) -> None:
+    """Return once `proc` accepts connections on `port`; fail with its log if it exits or never listens."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log_path.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start: {log_path.read_text()}")
+
+
 class BuiltSite:
     """A copy of `app/` that a test may edit, built into its own `dist/`."""
 
@@ -84,16 +100,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"satchel serve exited: {self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"satchel serve did not start: {self.log_path.read_text()}")
+        wait_until_listening(self._proc, self.port, "satchel serve", self.log_path)
 
     def stop(self) -> None:
         if self._proc is None:
