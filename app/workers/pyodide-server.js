@@ -7,13 +7,13 @@
 // the service worker), so after the first load it all works offline. The interpreter is loaded once and reused.
 
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+import { answerFailure, describe } from "./port-protocol.js";
 
 // Pyodide resolves what it loads against these; relative URLs would resolve against the loader module instead.
 const INDEX_URL = new URL("/vendor/pyodide/", self.location.origin).href;
 const LOCK_FILE_URL = new URL("pyodide-lock.json", INDEX_URL).href;
 /** The Python module whose `default_server()` builds the server core. */
 const SERVER_MODULE = "satchel.tools";
-const INTERNAL_ERROR = -32603;
 
 /** @type {string | null} */
 let serverId = null;
@@ -101,13 +101,7 @@ async function serve(message, port) {
       exchange.destroy();
     }
   } catch (error) {
-    if (message !== null && typeof message === "object" && "id" in message) {
-      const text = `the local server ${serverId ?? "(not initialised)"} failed: ${describe(error)}`;
-      port.postMessage({
-        type: "message",
-        message: { jsonrpc: "2.0", id: message.id, error: { code: INTERNAL_ERROR, message: text } },
-      });
-    }
+    answerFailure(port, message, serverId, error);
   } finally {
     port.postMessage({ type: "end" });
     port.close();
@@ -134,9 +128,4 @@ function status(state, detail) {
 /** Package names as Pyodide keys them (PEP 503). @param {string} name */
 function canonical(name) {
   return name.replace(/[-_.]+/g, "-").toLowerCase();
-}
-
-/** @param {unknown} error */
-function describe(error) {
-  return error instanceof Error ? error.message : String(error);
 }

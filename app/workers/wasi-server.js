@@ -13,8 +13,8 @@
 
 import * as shim from "../vendor/wasi-shim.js";
 import { MODEL_DIR, startReactor } from "./wasi-reactor.js";
+import { answerFailure, describe } from "./port-protocol.js";
 
-const INTERNAL_ERROR = -32603;
 /** Cache of lazily fetched model files, by URL; not a build's precache, so it outlives app updates. */
 const MODEL_CACHE = "satchel-models";
 
@@ -154,13 +154,7 @@ async function serve(message, port) {
       throw new Error(`the server crashed (${describe(error)}) and was restarted`);
     }
   } catch (error) {
-    if (message !== null && typeof message === "object" && "id" in message) {
-      const text = `the local server ${serverId ?? "(not initialised)"} failed: ${describe(error)}`;
-      port.postMessage({
-        type: "message",
-        message: { jsonrpc: "2.0", id: message.id, error: { code: INTERNAL_ERROR, message: text } },
-      });
-    }
+    answerFailure(port, message, serverId, error);
   } finally {
     port.postMessage({ type: "end" });
     port.close();
@@ -225,9 +219,4 @@ function fileName(url) {
 /** @param {string} state @param {object} [detail] */
 function status(state, detail) {
   self.postMessage({ type: "status", serverId, state, ...(detail ? { detail } : {}) });
-}
-
-/** @param {unknown} error */
-function describe(error) {
-  return error instanceof Error ? error.message : String(error);
 }
