@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,3 +18,23 @@ def app_copy(tmp_path: Path) -> Path:
     target = tmp_path / "app"
     shutil.copytree(REPO / "app", target)
     return target
+
+
+#: Fixtures of pytest-playwright: a test that uses one drives a browser.
+BROWSER_FIXTURES = frozenset({"page", "context", "browser", "browser_type"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every browser test `e2e`: they run as their own pytest session (scripts/check.sh), because the sync
+    Playwright session keeps an event loop running in the main thread, which asyncio-based tests cannot share."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium with the flags every browser test uses (tests/e2e/harness.py)."""
+    from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

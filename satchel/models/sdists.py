@@ -4,11 +4,12 @@ No hub or git host is reachable, but PyPI is: the `llama-cpp-python` sdist vendo
 `convert_hf_to_gguf.py`, its `conversion/` package and `gguf-py/`), and the `pywhispercpp` sdist vendors whisper.cpp
 (with the weightless `models/for-tests-ggml-*.bin` headers). Sdists are downloaded once into a shared cache folder
 (the WASM build uses the same one), under a file lock so that concurrent jobs never clobber a half-written archive,
-and only the needed members are extracted into `extracted/<archive stem>/`.
+and only the needed members are extracted, into `extracted/<archive stem>-<hash of the member set>/`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -96,13 +97,17 @@ def ensure_tree(sdist: Sdist, cache: Path) -> Path:
     """The sdist's top folder with the needed members extracted (once), under `cache/extracted/`."""
     archive = ensure_archive(sdist, cache)
     stem = archive.name.removesuffix(".tar.gz")
-    target = cache / "extracted" / stem
-    marker = target / ".complete"
-    with FileLock(str(cache / f"{stem}.extract.lock")):
+    # Different users want different members of one archive: each member set gets its own folder, so a partial
+    # extraction made for one never passes for another's complete tree.
+    selection = hashlib.sha256("\n".join(sorted(sdist.members)).encode()).hexdigest()[:12]
+    root = cache / "extracted" / f"{stem}-{selection}"
+    target = root / stem
+    marker = root / ".complete"
+    with FileLock(str(cache / f"{stem}-{selection}.extract.lock")):
         if marker.is_file():
             return target
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
         with tarfile.open(archive) as tar:
             wanted = [
                 member
@@ -113,7 +118,7 @@ def ensure_tree(sdist: Sdist, cache: Path) -> Path:
             ]
             if not wanted:
                 raise SdistError(f"{archive} holds none of {', '.join(sdist.members)}")
-            tar.extractall(target.parent, members=wanted, filter="data")
+            tar.extractall(root, members=wanted, filter="data")
         marker.write_text(sdist.requirement + "\n", encoding="utf-8")
     return target
 

@@ -115,11 +115,3 @@ def response(messages: list[dict[str, Any]], request_id: int) -> dict[str, Any]:
 @pytest.fixture
 def anyio_backend() -> Iterator[str]:
     yield "asyncio"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium with the flags the e2e suite uses (tests/e2e/harness.py)."""
-    from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
-
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
