@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from satchel.build.context import BuildContext
 from satchel.build.pyodide_packages import PINS_FILE, WHEEL_CACHE, add_pyodide_packages, read_pins
 from satchel.build.pyodide_runtime import RUNTIME_FILES
 from satchel.build.wheel import build_wheel, record_hash
+from satchel.digests import file_sha256
 from satchel.tools import default_server
 from tests.conftest import NODE_MODULES, REPO
 from tests.test_build import precache_of
@@ -37,10 +37,6 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_runtime_files_are_copied_unchanged_from_the_npm_package(dist: Path) -> None:
@@ -124,7 +120,7 @@ def test_lock_file_lists_exactly_the_served_wheels_with_their_sha256(dist: Path)
     assert WHEEL_NAME in served and any(name.startswith("tzdata-") for name in served)
     for key, entry in lock["packages"].items():
         assert key == entry["name"]
-        assert entry["sha256"] == sha256_of(dist / PYODIDE / entry["file_name"])
+        assert entry["sha256"] == file_sha256(dist / PYODIDE / entry["file_name"])
         assert set(entry["depends"]) <= set(lock["packages"])
     tools = lock["packages"]["satchel-tools"]
     assert tools["imports"] == ["satchel"] and tools["depends"] == ["tzdata"]
@@ -133,7 +129,7 @@ def test_lock_file_lists_exactly_the_served_wheels_with_their_sha256(dist: Path)
 
 def test_served_tzdata_wheel_is_the_pinned_one(dist: Path) -> None:
     (pin,) = [p for p in read_pins(REPO / PINS_FILE) if p.name == "tzdata"]
-    assert sha256_of(dist / PYODIDE / f"tzdata-{pin.version}-py2.py3-none-any.whl") == pin.sha256
+    assert file_sha256(dist / PYODIDE / f"tzdata-{pin.version}-py2.py3-none-any.whl") == pin.sha256
 
 
 def test_registry_lists_the_tools_server_with_every_file_it_loads(dist: Path) -> None:
@@ -146,7 +142,7 @@ def test_registry_lists_the_tools_server_with_every_file_it_loads(dist: Path) ->
     assert {f["url"] for f in local["files"]} == pyodide_files
     for file in local["files"]:
         path = dist / file["url"].lstrip("/")
-        assert (file["sha256"], file["size"]) == (sha256_of(path), path.stat().st_size)
+        assert (file["sha256"], file["size"]) == (file_sha256(path), path.stat().st_size)
     _, manifest = precache_of(dist)
     precached = {str(e["url"]): e["sha256"] for e in manifest}
     assert all(precached[f["url"]] == f["sha256"] for f in local["files"])

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from satchel.bundle.contents import Contents, Entry
 from satchel.bundle.spec import MODELS_DIR, MODELS_INDEX, BundleError
+from satchel.digests import file_sha256
 from satchel.models.catalog import Catalog, CatalogError
-from satchel.models.store import ModelStore, StoreError, sha256_of
+from satchel.models.store import ModelStore, StoreError
 
 MODELS_URL = "/" + MODELS_DIR.removeprefix("dist/")
 
@@ -31,7 +32,7 @@ def add_models(contents: Contents, model_ids: tuple[str, ...], catalog: Catalog,
                 f"not be checked; pin its hash in {catalog.path} first"
             )
         path = _stored_file(store, model_id, entry.file)
-        actual = sha256_of(path)
+        actual = file_sha256(path)
         if actual != entry.sha256:
             raise BundleError(
                 f"--model {model_id}: {path} has sha256 {actual}, the catalogue says {entry.sha256}: "

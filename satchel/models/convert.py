@@ -17,10 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from satchel.digests import file_sha256
 from satchel.models.ct2 import SUPPORTED_VERSION
 from satchel.models.quantize import LLAMA_FTYPES, WHISPER_TYPES, quantize_gguf, quantize_whisper
 from satchel.models.sdists import llama_cpp_dir, whisper_models_dir
-from satchel.models.store import ModelStore, StoredModel, sha256_of
+from satchel.models.store import ModelStore, StoredModel
 
 # Outputs the converter can write itself; anything else is made from F16 by the quantiser.
 CONVERTER_OUTTYPES = {"F32": "f32", "F16": "f16", "BF16": "bf16", "Q8_0": "q8_0"}
@@ -122,7 +123,7 @@ def convert_checkpoint(
         finally:
             converted.unlink(missing_ok=True)
         quantize_seconds = time.perf_counter() - started
-    digest = sha256_of(final)
+    digest = file_sha256(final)
     if expected_sha256 is not None and digest != expected_sha256:
         final.unlink(missing_ok=True)
         raise ConversionError(
@@ -183,7 +184,7 @@ def convert_whisper_checkpoint(
         model_id,
         final,
         file,
-        sha256=sha256_of(final),
+        sha256=file_sha256(final),
         source=f"converted from CTranslate2 {checkpoint} to whisper.cpp {quantisation}",
         pinned=False,
     )

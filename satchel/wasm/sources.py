@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from satchel.digests import file_sha256
 from satchel.wasm.errors import WasmError
 
 DEFAULT_SDIST_DIR = Path(".cache/sdists")
@@ -83,14 +84,6 @@ class Sources:
     def json_include_dir(self) -> Path:
         """The folder holding `nlohmann/json.hpp` (llama.cpp vendors it)."""
         return self.llama_cpp / "vendor"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download_sdist(sdist: Sdist, sdist_dir: Path, log: Callable[[str], None]) -> Path:

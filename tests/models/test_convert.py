@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from llama_cpp import Llama
 
 from satchel.cli import main
+from satchel.digests import file_sha256
 from satchel.models.convert import ConversionError, convert_checkpoint
-from satchel.models.store import ModelStore, sha256_of
+from satchel.models.store import ModelStore
 from tests.models.checkpoints import Checkpoint, make_deepseek_llm, make_deepseek_r1_distill_qwen
 
 SAMPLE = "the meeting notes say we ship the offline client on friday, 12 345 calls queued"
@@ -56,7 +57,7 @@ def converted(
             quantisation,
             pre_tokenizer=checkpoint.pre_tokenizer,
         )
-        assert result.record.sha256 == sha256_of(store.path_of(result.record.file))
+        assert result.record.sha256 == file_sha256(store.path_of(result.record.file))
         outputs[quantisation] = store.path_of(result.record.file)
     return checkpoint, store, outputs
 

