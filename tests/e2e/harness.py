@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import ConsoleMessage, Error, Page
+from playwright.sync_api import BrowserContext, BrowserType, ConsoleMessage, Error, Page
 
 from satchel.build import BuildResult, build_app
 
@@ -166,3 +166,11 @@ class ConsoleWatch:
     def csp_violations(self) -> list[str]:
         violations: list[str] = self.page.evaluate("window.__cspViolations ?? []")
         return violations
+
+
+def persistent_profile(browser_type: BrowserType, folder: Path) -> tuple[BrowserContext, Page]:
+    """Chromium with a real profile (installability and `beforeinstallprompt` need one) and its first page."""
+    context = browser_type.launch_persistent_context(
+        folder, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    return context, context.pages[0] if context.pages else context.new_page()

@@ -14,7 +14,7 @@ from playwright.sync_api import BrowserType, Locator, Page, expect
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into, spec_for_install
 from tests.bundle.webservers import WebServer
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ConsoleWatch, free_port, poll
+from tests.e2e.harness import ConsoleWatch, free_port, persistent_profile, poll
 from tests.e2e.host_page import result_box, run_tool
 
 KIOSK_POLICY = """
@@ -67,11 +67,8 @@ def local_tools(page: Page) -> Locator:
 def test_kiosk_installs_and_enforces_its_policy(
     browser_type: BrowserType, kiosk: WebServer, tmp_path: Path
 ) -> None:
-    context = browser_type.launch_persistent_context(
-        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-    )
+    context, page = persistent_profile(browser_type, tmp_path / "profile")
     try:
-        page = context.pages[0] if context.pages else context.new_page()
         console = ConsoleWatch(page)
         page.goto(kiosk.url + "/")
         poll(page, "navigator.serviceWorker.controller !== null", timeout=60)

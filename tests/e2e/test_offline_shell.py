@@ -7,7 +7,13 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserType, Page, expect
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, BuiltSite, ConsoleWatch, ServerProcess, poll
+from tests.e2e.harness import (
+    BuiltSite,
+    ConsoleWatch,
+    ServerProcess,
+    persistent_profile,
+    poll,
+)
 
 SHELL_HEADINGS = ["Servers and tools", "Tool", "Notes"]
 
@@ -97,11 +103,8 @@ def test_rebuild_is_picked_up_after_the_update_notice_and_never_mixed(
 def test_app_is_installable_in_a_persistent_profile(
     browser_type: BrowserType, server: ServerProcess, tmp_path: Path
 ) -> None:
-    context = browser_type.launch_persistent_context(
-        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-    )
+    context, page = persistent_profile(browser_type, tmp_path / "profile")
     try:
-        page = context.pages[0] if context.pages else context.new_page()
         console = ConsoleWatch(page)
         open_ready(page, server.url)
         cdp = context.new_cdp_session(page)

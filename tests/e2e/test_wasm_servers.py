@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from satchel.models.tiny import make_tiny_models
 from satchel.wasm import build_servers
 from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, poll
 from tests.e2e.host_page import open_ready
-from tests.wasm.conftest import SPEECH, TinyModels, response, run_native, tool_call
+from tests.wasm.conftest import TinyModels, response, run_native, spoken_wav, tool_call
 
 LLAMA = "io.satchel/llama"
 WHISPER = "io.satchel/whisper"
@@ -84,17 +82,7 @@ def wasm_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A spoken sentence as 16 kHz mono 16-bit WAV (espeak-ng, resampled by sox), as tests/wasm makes it."""
-    for program in ("espeak-ng", "sox"):
-        if shutil.which(program) is None:
-            pytest.fail(f"{program} is missing: run scripts/setup.sh (Debian package {program})")
-    folder = tmp_path_factory.mktemp("audio")
-    raw, wav = folder / "speech-22k.wav", folder / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True, capture_output=True)
-    subprocess.run(
-        ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True, capture_output=True
-    )
-    return wav
+    return spoken_wav(tmp_path_factory.mktemp("audio"))
 
 
 @pytest.fixture(scope="module")

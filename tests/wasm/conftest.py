@@ -51,11 +51,14 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
 
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A spoken English sentence as a 16 kHz mono 16-bit WAV (espeak-ng, resampled by sox)."""
+    return spoken_wav(tmp_path_factory.mktemp("audio"))
+
+
+def spoken_wav(folder: Path) -> Path:
+    """SPEECH as a 16 kHz mono 16-bit WAV in `folder` (espeak-ng, resampled by sox)."""
     for program in ("espeak-ng", "sox"):
         if shutil.which(program) is None:
             pytest.fail(f"{program} is missing: run scripts/setup.sh (Debian package {program})")
-    folder = tmp_path_factory.mktemp("audio")
     raw, wav = folder / "speech-22k.wav", folder / "speech.wav"
     subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True, capture_output=True)
     subprocess.run(
