@@ -81,8 +81,7 @@ def build(
     model_options: tuple[str, ...],
 ) -> None:
     """Render app/ into a static, precached dist/."""
-    from satchel.build import BuildError, WasmServerSources, build_app
-    from satchel.policy import PolicyError, load_policy
+    from satchel.build import BuildError, BuildInputs, build_from_inputs
 
     models: dict[str, Path] = {}
     for option in model_options:
@@ -92,11 +91,12 @@ def build(
         if key in models:
             raise click.BadParameter(f"{key} is given twice", param_hint="--model")
         models[key] = Path(path)
-    wasm = WasmServerSources(wasm_dir=wasm_dir, models=models) if models or wasm_dir else None
+    inputs = BuildInputs(
+        app_dir=app_dir, node_modules=node_modules, policy_file=policy_file, wasm_dir=wasm_dir, models=models
+    )
     try:
-        policy = load_policy(policy_file) if policy_file is not None else None
-        result = build_app(app_dir, out_dir, node_modules=node_modules, policy=policy, wasm_sources=wasm)
-    except (BuildError, PolicyError) as exc:
+        result = build_from_inputs(inputs, out_dir)
+    except BuildError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"built {out_dir} (build {result.build_hash[:12]}): "

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import mimetypes
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
 import watchfiles
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +34,9 @@ from satchel import __version__
 from satchel.registry import ServerJsonError, registry_routes, remote_server
 from satchel.security import MIME_TYPES, SECURITY_HEADERS, cache_control_for
 from satchel.workspace import create_workspace
+
+if TYPE_CHECKING:
+    from satchel.build.inputs import BuildInputs
 
 log = logging.getLogger("satchel.server")
 
@@ -63,6 +69,16 @@ class SiteHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SiteFiles(StaticFiles):
+    """The built site. Hidden files are not part of it: the build's marker records local paths (see
+    satchel/build/inputs.py), which are nobody else's business."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if any(part.startswith(".") for part in Path(path).parts):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
 
 
 WORKSPACE_NAME = "io.satchel/workspace"
@@ -106,18 +122,18 @@ def default_allowed_hosts(host: str, port: int) -> list[str]:
 def create_app(
     dist_dir: Path,
     *,
-    reload_app: Path | None = None,
-    node_modules: Path | None = None,
+    reload: BuildInputs | None = None,
     db_path: Path | None = None,
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = ("127.0.0.1:*", "localhost:*"),
 ) -> Starlette:
     """The ASGI app serving `dist_dir`, the registry API and (with `db_path`) the workspace.
 
-    With `reload_app`, that folder is rebuilt into `dist_dir` on every change.
+    With `reload`, its app folder (and policy and model files) are watched and rebuilt into `dist_dir` on every
+    change.
     """
     dist_dir = dist_dir.resolve()
-    if reload_app is None and not (dist_dir / "index.html").is_file():
+    if reload is None and not (dist_dir / "index.html").is_file():
         raise ServeError(f"no built app in {dist_dir}: run `satchel build` first (or `make serve`)")
     workspace = None
     if db_path is not None:
@@ -136,8 +152,8 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             if workspace is not None:
                 await stack.enter_async_context(workspace.lifespan())
-            if reload_app is not None:
-                task = asyncio.create_task(_rebuild_on_change(reload_app, dist_dir, node_modules))
+            if reload is not None:
+                task = asyncio.create_task(_rebuild_on_change(reload, dist_dir))
                 stack.callback(task.cancel)
             yield
 
@@ -145,23 +161,24 @@ def create_app(
     routes: list[BaseRoute] = [*registry]
     if workspace is not None:
         routes.append(workspace.route(WORKSPACE_PATH))
-    routes.append(Mount("/", app=StaticFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
+    routes.append(Mount("/", app=SiteFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SiteHeaders)
     return app
 
 
-def _source_fingerprint(app_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    stats = ((p, p.stat()) for p in app_dir.rglob("*") if p.is_file())
+def _source_fingerprint(inputs: BuildInputs) -> tuple[tuple[str, int, int], ...]:
+    files = [p for p in inputs.app_dir.rglob("*") if p.is_file()] + inputs.watched_paths()
+    stats = ((p, p.stat()) for p in files if p.exists())
     return tuple(sorted((str(p), st.st_mtime_ns, st.st_size) for p, st in stats))
 
 
-async def _rebuild_on_change(app_dir: Path, dist_dir: Path, node_modules: Path | None) -> None:
-    from satchel.build import BuildError, build_app
+async def _rebuild_on_change(inputs: BuildInputs, dist_dir: Path) -> None:
+    from satchel.build import BuildError, build_from_inputs
 
     def rebuild() -> None:
         try:
-            result = build_app(app_dir, dist_dir, node_modules=node_modules)
+            result = build_from_inputs(inputs, dist_dir)
         except BuildError as exc:
             click.echo(f"rebuild failed (still serving the last good build): {exc}", err=True)
             return
@@ -171,15 +188,27 @@ async def _rebuild_on_change(app_dir: Path, dist_dir: Path, node_modules: Path |
                 f"{len(result.removed)} removed"
             )
 
-    built = await asyncio.to_thread(_source_fingerprint, app_dir)
+    built = await asyncio.to_thread(_source_fingerprint, inputs)
     await asyncio.to_thread(rebuild)
+    watched = [inputs.app_dir, *(p for p in inputs.watched_paths() if p.exists())]
     # The watcher also wakes up every second with no changes: comparing fingerprints then catches an edit made
     # before the watcher was listening, which an event-only loop would miss.
-    async for _changes in watchfiles.awatch(app_dir, yield_on_timeout=True, rust_timeout=1000):
-        fingerprint = await asyncio.to_thread(_source_fingerprint, app_dir)
+    async for _changes in watchfiles.awatch(*watched, yield_on_timeout=True, rust_timeout=1000):
+        fingerprint = await asyncio.to_thread(_source_fingerprint, inputs)
         if fingerprint != built:
             built = fingerprint
             await asyncio.to_thread(rebuild)
+
+
+def reload_inputs(app_dir: Path, dist_dir: Path) -> BuildInputs:
+    """What `serve --reload` rebuilds from: `app_dir` with the options of the last `satchel build` of `dist_dir`
+    (policy, WASM servers and models), so the rebuilt site is the same kind of site."""
+    from satchel.build import BuildInputs, recorded_inputs
+
+    recorded = recorded_inputs(dist_dir)
+    if recorded is None:
+        return BuildInputs(app_dir=app_dir)
+    return dataclasses.replace(recorded, app_dir=app_dir)
 
 
 def run_server(
@@ -195,12 +224,15 @@ def run_server(
     keyfile: Path | None = None,
 ) -> None:
     """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI)."""
-    if reload_app is not None and not reload_app.is_dir():
-        raise ServeError(f"--reload: app folder not found: {reload_app}")
+    reload = None
+    if reload_app is not None:
+        if not reload_app.is_dir():
+            raise ServeError(f"--reload: app folder not found: {reload_app}")
+        reload = reload_inputs(reload_app, dist_dir)
+        if reload.options():
+            click.echo(f"rebuilding with the options of the last build: {reload.options()}")
     hosts = [*default_allowed_hosts(host, port), *allowed_hosts]
-    app = create_app(
-        dist_dir, reload_app=reload_app, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts
-    )
+    app = create_app(dist_dir, reload=reload, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts)
     shown_host = f"[{host}]" if ":" in host else host
     scheme = "https" if certfile is not None else "http"
     click.echo(f"Satchel is served at {scheme}://{shown_host}:{port}/ (Ctrl+C to stop)")

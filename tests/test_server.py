@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from satchel.build import build_app
+from satchel.build import BuildInputs, build_app, build_from_inputs, recorded_inputs
 from satchel.security import SECURITY_HEADERS
-from satchel.server import ServeError, create_app
-from tests.conftest import NODE_MODULES
+from satchel.server import ServeError, create_app, reload_inputs
+from tests.conftest import NODE_MODULES, REPO
+from tests.test_policy import RIVERSIDE
 
 
 @pytest.fixture
@@ -91,16 +93,65 @@ def test_security_headers_are_defined_once() -> None:
     }
 
 
+def _wait_for(client: TestClient, path: str, predicate: Callable[[str], bool], deadline: float) -> str:
+    while time.monotonic() < deadline:
+        response = client.get(path)
+        if response.status_code == 200 and predicate(response.text):
+            return response.text
+        time.sleep(0.1)
+    raise AssertionError(f"{path} never showed what was expected")
+
+
 def test_reload_mode_rebuilds_when_the_app_changes(app_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
-    with TestClient(create_app(out, reload_app=app_copy, node_modules=NODE_MODULES)) as client:
+    with TestClient(
+        create_app(out, reload=BuildInputs(app_dir=app_copy, node_modules=NODE_MODULES))
+    ) as client:
         deadline = time.monotonic() + 30
-        while client.get("/").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "Field notes" not in client.get("/").text
+        assert "Field notes" not in _wait_for(client, "/", lambda _text: True, deadline)
         index = app_copy / "index.html.j2"
-        index.write_text(index.read_text().replace(">Notes</h2>", ">Field notes</h2>"))
-        while "Field notes" not in client.get("/").text and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "Field notes" in client.get("/").text
+        index.write_text(index.read_text().replace("<title>Satchel</title>", "<title>Field notes</title>"))
+        _wait_for(client, "/", lambda text: "Field notes" in text, deadline)
     asyncio.set_event_loop(None)
+
+
+def test_reload_keeps_the_policy_of_the_last_build_and_follows_its_file(
+    app_copy: Path, tmp_path: Path
+) -> None:
+    # `satchel build --policy P` then `satchel serve --reload`: the rebuilt site must stay managed, and an edit
+    # of the policy file is a change like any other.
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(RIVERSIDE)
+    out = tmp_path / "dist"
+    build_from_inputs(
+        BuildInputs(app_dir=REPO / "app", node_modules=NODE_MODULES, policy_file=policy_file), out
+    )
+    reload = reload_inputs(app_copy, out)
+    assert reload == BuildInputs(
+        app_dir=app_copy, node_modules=NODE_MODULES.resolve(), policy_file=policy_file.resolve()
+    )
+    with TestClient(create_app(out, reload=reload)) as client:
+        deadline = time.monotonic() + 30
+        index = app_copy / "index.html.j2"
+        index.write_text(index.read_text().replace("<title>Satchel</title>", "<title>Field notes</title>"))
+        text = _wait_for(client, "/", lambda text: "Field notes" in text, deadline)
+        assert '<meta name="satchel-managed" content="true">' in text
+        policy_file.write_text(RIVERSIDE.replace("Riverside Clinic", "Hillside Clinic"))
+        _wait_for(client, "/policy.json", lambda text: "Hillside Clinic" in text, deadline)
+    asyncio.set_event_loop(None)
+
+
+def test_build_records_its_inputs_where_they_are_not_served(app_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    inputs = BuildInputs(app_dir=app_copy, node_modules=NODE_MODULES)
+    build_from_inputs(inputs, out)
+    assert recorded_inputs(out) == BuildInputs(
+        app_dir=app_copy.resolve(), node_modules=NODE_MODULES.resolve()
+    )
+    client = TestClient(create_app(out))
+    assert client.get("/.satchel-build").status_code == 404
+    assert str(app_copy.resolve()) not in client.get("/").text
+
+
+def test_reload_without_a_recorded_build_uses_the_app_alone(app_copy: Path, tmp_path: Path) -> None:
+    assert reload_inputs(app_copy, tmp_path / "nothing-built") == BuildInputs(app_dir=app_copy)

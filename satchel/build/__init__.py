@@ -12,6 +12,7 @@ from pathlib import Path
 
 from satchel.build.context import BuildContext, BuildError, BuildResult
 from satchel.build.icons import render_icons
+from satchel.build.inputs import BuildInputs, build_from_inputs, recorded_inputs
 from satchel.build.output import write_site
 from satchel.build.policy import write_policy
 from satchel.build.precache import write_service_worker
@@ -25,7 +26,16 @@ from satchel.build.vendor import bundle_vendor_modules
 from satchel.build.wasm_servers import WasmServerSources, add_wasm_servers
 from satchel.policy import Policy
 
-__all__ = ["STEPS", "BuildError", "BuildResult", "WasmServerSources", "build_app"]
+__all__ = [
+    "STEPS",
+    "BuildError",
+    "BuildInputs",
+    "BuildResult",
+    "WasmServerSources",
+    "build_app",
+    "build_from_inputs",
+    "recorded_inputs",
+]
 
 Step = Callable[[BuildContext], None]
 
