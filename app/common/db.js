@@ -2,10 +2,31 @@
 //
 // Stores: `servers` (registry mirror, by server name), `tools` (each server's tools/list, by server name),
 // `queue` (calls made offline, in order), `approvals` (the user's remembered per-tool decisions), `meta` (small
-// bookkeeping such as when the registry was last synced).
+// bookkeeping such as when the registry was last synced); since version 2 also `notes` (dictated notes, by id)
+// and `audio` (each note's recording as 16 kHz PCM chunks, by [note id, chunk index]).
+//
+// Each version's upgrade creates only what that version added, so a database of an older version keeps its
+// queue, approvals and mirror: the service worker and old pages may have opened it long before notes existed.
 
 const DB_NAME = "satchel";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
+
+/** What each version adds, by version number. @type {Record<number, (db: IDBDatabase) => void>} */
+const UPGRADES = {
+  1: (db) => {
+    db.createObjectStore("servers", { keyPath: "name" });
+    db.createObjectStore("tools", { keyPath: "server" });
+    const queue = db.createObjectStore("queue", { keyPath: "seq", autoIncrement: true });
+    queue.createIndex("status", "status");
+    queue.createIndex("key", "key", { unique: true });
+    db.createObjectStore("approvals", { keyPath: "id" });
+    db.createObjectStore("meta", { keyPath: "key" });
+  },
+  2: (db) => {
+    db.createObjectStore("notes", { keyPath: "id" }).createIndex("createdAt", "createdAt");
+    db.createObjectStore("audio", { keyPath: ["noteId", "index"] });
+  },
+};
 
 /** @type {Promise<IDBDatabase> | null} */
 let opening = null;
@@ -14,15 +35,8 @@ let opening = null;
 export function openDb() {
   opening ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      db.createObjectStore("servers", { keyPath: "name" });
-      db.createObjectStore("tools", { keyPath: "server" });
-      const queue = db.createObjectStore("queue", { keyPath: "seq", autoIncrement: true });
-      queue.createIndex("status", "status");
-      queue.createIndex("key", "key", { unique: true });
-      db.createObjectStore("approvals", { keyPath: "id" });
-      db.createObjectStore("meta", { keyPath: "key" });
+    request.onupgradeneeded = (event) => {
+      for (let version = event.oldVersion + 1; version <= DB_VERSION; version += 1) UPGRADES[version](request.result);
     };
     request.onsuccess = () => {
       const db = request.result;

@@ -2,6 +2,7 @@
 import { getTools } from "../common/mirror.js";
 import { loadPolicy } from "../common/policy.js";
 import { watchInstallPrompt } from "./install-button.js";
+import { startDictation } from "./dictation-view.js";
 import { hostLocalServers } from "./local-bridge.js";
 import { McpHost } from "./mcp-host.js";
 import { watchNetwork } from "./network-status.js";
@@ -53,6 +54,7 @@ function startHost(policy) {
   });
   host.addEventListener("change", renderServerList);
 
+  const dictation = startDictation($("notes-panel"), { host, policy });
   const outbox = outboxView({ counts: $("outbox-counts"), list: $("outbox-list") });
   let retryTimer = null;
   async function flush(force) {
@@ -73,6 +75,7 @@ function startHost(policy) {
       await renderServerList();
       await outbox.refresh();
       await host.refresh();
+      await dictation.refresh();
       if (navigator.onLine) await flush(false);
     },
     beforeActivate: () => pool.stopAll("Satchel is switching to its new version"),

@@ -105,9 +105,10 @@ export class McpHost extends EventTarget {
    * @param {string} serverName
    * @param {string} toolName
    * @param {any} args
-   * @param {{onprogress?: (p: any) => void, signal?: AbortSignal}} [options]
+   * @param {{onprogress?: (p: any) => void, signal?: AbortSignal, idempotencyKey?: string}} [options]
+   *   idempotencyKey: the key of a call the caller may make again (a note synced after a reload), else a new one
    */
-  async call(serverName, toolName, args, options = {}) {
+  async call(serverName, toolName, args, { idempotencyKey, ...options } = {}) {
     const server = await getServer(serverName);
     const tool = (await getTools(serverName))?.tools.find((candidate) => candidate.name === toolName);
     if (!server || !tool) throw new CallRefused(`${toolName} is not a tool of ${serverName}`, "unknown");
@@ -122,7 +123,7 @@ export class McpHost extends EventTarget {
     // A call that changes something idempotently carries a key, so whoever sends it again (the offline queue, a
     // retry) cannot make it happen twice.
     if (tool.annotations?.idempotentHint === true && tool.annotations?.readOnlyHint !== true) {
-      params._meta = { [IDEMPOTENCY_KEY]: crypto.randomUUID() };
+      params._meta = { [IDEMPOTENCY_KEY]: idempotencyKey ?? crypto.randomUUID() };
     }
     const client = await this.client(serverName);
     const result = await callToolRaw(client, params, options);

@@ -28,6 +28,7 @@ from satchel.models.sdists import REPO_ROOT, whisper_models_dir
 from satchel.models.store import ModelStore
 from satchel.models.whisper_ct2 import WhisperConversionError, ggml_tensors
 from satchel.models.whisper_ggml import F16, F32, GgmlTensor, read_header, read_model
+from tests.speech import word_error_rate
 
 WHEEL_CACHE = REPO_ROOT / ".cache" / "wheels"
 SPEECH = [
@@ -197,35 +198,6 @@ def test_whisper_quantiser_writes_the_pinned_quantised_model(
     assert types["encoder.blocks.0.attn.query.bias"] == F32
     entry = load_catalog().get(f"whisper-tiny.en-{quantisation.lower()}")
     assert file_sha256(output) == entry.sha256 and output.stat().st_size == entry.size
-
-
-NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-NUMBER_WORDS = {word: str(value) for value, word in enumerate(NUMBERS)}
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance over the reference length, after the usual normalisation (lower case, no
-    punctuation, small numbers as digits, as whisper writes them)."""
-
-    def words(text: str) -> list[str]:
-        cleaned = "".join(c.lower() if c.isalnum() or c.isspace() or c == "'" else " " for c in text)
-        return [NUMBER_WORDS.get(word, word) for word in cleaned.split()]
-
-    ref, hyp = words(reference), words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, ref_word in enumerate(ref, 1):
-        current = [i]
-        for j, hyp_word in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
-        previous = current
-    return previous[-1] / max(len(ref), 1)
-
-
-def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None:
-    assert word_error_rate("the cat sat", "the cat sat.") == 0
-    assert word_error_rate("the cat sat", "the dog sat") == pytest.approx(1 / 3)
-    assert word_error_rate("the cat sat", "cat sat down here") == pytest.approx(3 / 3)
-    assert word_error_rate("at three o'clock", "At 3 o'clock.") == 0
 
 
 @pytest.mark.usefixtures("whisper_tools")

@@ -1,0 +1,133 @@
+"""Dictation without models: what the user is told when the microphone is refused or no speech-to-text model is
+on the device (the browser's speech service is offered, with its warning, and never used unasked), and an
+existing version-1 database that gains the notes stores without losing its queue.
+
+The whole flow with the real models (record → transcript → summary → synced note) is in test_dictation_models.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserType, Page, expect
+
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ConsoleWatch, ServerProcess, poll
+from tests.e2e.host_page import open_ready
+from tests.wasm.conftest import spoken_wav
+
+#: Every note the page keeps, as stored in IndexedDB.
+NOTES = """async () => {
+  const { listNotes } = await import('/common/notes.js');
+  return await listNotes();
+}"""
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return spoken_wav(tmp_path_factory.mktemp("audio"))
+
+
+@pytest.fixture
+def microphone_browser(browser_type: BrowserType) -> Iterator[Browser]:
+    """Chromium with a fake microphone whose permission nobody grants (no fake permission UI)."""
+    browser = browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"], headless=True
+    )
+    yield browser
+    browser.close()
+
+
+def test_a_refused_microphone_says_so_and_keeps_no_note(
+    microphone_browser: Browser, server: ServerProcess
+) -> None:
+    page = microphone_browser.new_page()
+    open_ready(page, server.url)
+    page.get_by_role("button", name="Record").click()
+    expect(page.locator("#dictation-message")).to_contain_text("Microphone access was refused")
+    expect(page.get_by_role("button", name="Record")).to_have_attribute("aria-pressed", "false")
+    assert page.evaluate(NOTES) == []
+
+
+def test_without_a_whisper_model_the_speech_service_is_offered_with_its_warning_and_not_used(
+    page: Page, server: ServerProcess, speech: Path, console: ConsoleWatch
+) -> None:
+    page.add_init_script(
+        # Count any use of the browser's speech service: it must only start when the user asks for it.
+        "window.__speechStarts = 0;"
+        "window.webkitSpeechRecognition = class { start() { window.__speechStarts += 1; } stop() {} };"
+    )
+    open_ready(page, server.url)
+    fallback = page.locator("#speech-fallback")
+    expect(fallback).to_be_visible()
+    expect(fallback).to_contain_text("it may send your audio over the network")
+
+    page.locator("#audio-file").set_input_files(speech)
+    expect(page.locator("#dictation-message")).to_contain_text(
+        "No speech-to-text model is on this device yet."
+    )
+    notes = page.evaluate(NOTES)
+    assert len(notes) == 1 and notes[0]["stage"] == "recorded" and notes[0]["transcript"] is None
+    assert notes[0]["durationS"] == pytest.approx(speech.stat().st_size / 32000, abs=0.01)
+    note = page.locator("#note-list > li")
+    expect(note).to_contain_text("recorded, not transcribed")
+    expect(note.get_by_role("button", name="Continue")).to_be_visible()
+    assert page.evaluate("window.__speechStarts") == 0
+    assert console.csp_violations() == []
+
+
+def test_an_unreadable_audio_file_is_refused_with_its_name(
+    page: Page, server: ServerProcess, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "not-audio.wav"
+    bogus.write_text("this is not a recording")
+    open_ready(page, server.url)
+    page.locator("#audio-file").set_input_files(bogus)
+    expect(page.locator("#dictation-message")).to_contain_text("“not-audio.wav” could not be read as audio")
+    assert page.evaluate(NOTES) == []
+
+
+def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
+    page: Page, server: ServerProcess
+) -> None:
+    # A page of our origin that runs none of the app, so the old schema can be written first.
+    page.goto(f"{server.url}/icons/icon.svg")
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+          const open = indexedDB.open('satchel', 1);
+          open.onupgradeneeded = () => {
+            const db = open.result;
+            db.createObjectStore('servers', { keyPath: 'name' });
+            db.createObjectStore('tools', { keyPath: 'server' });
+            const queue = db.createObjectStore('queue', { keyPath: 'seq', autoIncrement: true });
+            queue.createIndex('status', 'status');
+            queue.createIndex('key', 'key', { unique: true });
+            db.createObjectStore('approvals', { keyPath: 'id' });
+            db.createObjectStore('meta', { keyPath: 'key' });
+            queue.add({ server: 'io.satchel/workspace', url: '/mcp/workspace', tool: 'save_note', key: 'old-key',
+              arguments: { title: 'kept', body: 'from version 1' }, status: 'failed', attempts: 1,
+              nextAttemptAt: 0, createdAt: Date.now(), updatedAt: Date.now(), error: 'kept across the upgrade' });
+          };
+          open.onsuccess = () => { open.result.close(); resolve(true); };
+          open.onerror = () => reject(open.error);
+        })"""
+    )
+    open_ready(page, server.url)
+    expect(page.locator("#outbox-list > li")).to_have_count(1)
+    expect(page.locator("#outbox-list")).to_contain_text("kept across the upgrade")
+    stores = poll(
+        page,
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open('satchel');
+          open.onsuccess = () => {
+            const db = open.result;
+            resolve({ version: db.version, stores: [...db.objectStoreNames] });
+            db.close();
+          };
+        })""",
+    )
+    assert stores == {
+        "version": 2,
+        "stores": ["approvals", "audio", "meta", "notes", "queue", "servers", "tools"],
+    }
