@@ -23,7 +23,7 @@ def build(app: Path, out: Path) -> BuildResult:
 def precache_of(out: Path) -> tuple[str, list[dict[str, object]]]:
     """The build hash and manifest embedded in the built service worker."""
     match = re.search(
-        r"new Precache\((\"[0-9a-f]{64}\"), (\[.*?\]), \"/index.html\"\)", (out / "sw.js").read_text()
+        r"new Precache\((\"[0-9a-f]{64}\"), (\[.*?\]), \"/index.html\", null\)", (out / "sw.js").read_text()
     )
     assert match, "sw.js does not construct the precache from a manifest"
     return json.loads(match.group(1)), json.loads(match.group(2))

@@ -64,11 +64,17 @@ def build_app(
     node_modules: Path | None = None,
     policy: Policy | None = None,
     wasm_sources: WasmServerSources | None = None,
+    release: str | None = None,
 ) -> BuildResult:
     """Build `app_dir` into `out_dir` (managed when `policy` is given, with the WASM servers and models of
-    `wasm_sources`); raise `BuildError` on bad input."""
+    `wasm_sources`, as bundle `release`); raise `BuildError` on bad input."""
     ctx = BuildContext.create(
-        app_dir, out_dir, node_modules=node_modules, policy=policy, wasm_sources=wasm_sources
+        app_dir,
+        out_dir,
+        node_modules=node_modules,
+        policy=policy,
+        wasm_sources=wasm_sources,
+        release=release,
     )
     for step in STEPS:
         step(ctx)

@@ -52,6 +52,9 @@ class BuildContext:
     policy: Policy | None = None
     #: WASM servers and models to ship (`--wasm-dir`, `--model`), or None for none.
     wasm_sources: WasmServerSources | None = None
+    #: The bundle release this site belongs to (`satchel bundle --release`, dotted numbers), or None for a plain
+    #: build; installed apps never move to a lower release (app/sw/precache.js).
+    release: str | None = None
 
     @classmethod
     def create(
@@ -62,6 +65,7 @@ class BuildContext:
         node_modules: Path | None = None,
         policy: Policy | None = None,
         wasm_sources: WasmServerSources | None = None,
+        release: str | None = None,
     ) -> BuildContext:
         app_dir = app_dir.resolve()
         out_dir = out_dir.resolve()
@@ -73,7 +77,12 @@ class BuildContext:
             )
         modules = (node_modules or app_dir.parent / "node_modules").resolve()
         return cls(
-            app_dir=app_dir, out_dir=out_dir, node_modules=modules, policy=policy, wasm_sources=wasm_sources
+            app_dir=app_dir,
+            out_dir=out_dir,
+            node_modules=modules,
+            policy=policy,
+            wasm_sources=wasm_sources,
+            release=release,
         )
 
     def add(self, path: str, data: bytes) -> None:

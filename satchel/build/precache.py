@@ -3,7 +3,8 @@
 Every file of the site except the service worker itself and the lazy files (`BuildContext.lazy_files`: models,
 which the worker that needs them fetches and keeps) is listed with its sha256. The build hash is the hash of
 that list, so the service worker's bytes (and its cache name) change exactly when some file of the site changes,
-which is what makes the browser install the new version.
+which is what makes the browser install the new version. A bundle's release (`BuildContext.release`) is part of
+that hash too: the service worker records it with the build's cache and refuses to replace a higher release.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ def precache_manifest(
     ]
 
 
-def build_hash(manifest: list[dict[str, object]]) -> str:
-    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+def build_hash(manifest: list[dict[str, object]], release: str | None = None) -> str:
+    hashed: object = manifest if release is None else {"release": release, "files": manifest}
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
 
 
 def write_service_worker(ctx: BuildContext) -> None:
@@ -44,8 +46,11 @@ def write_service_worker(ctx: BuildContext) -> None:
     if stray:
         raise BuildError(f"lazy files that are not files of the site: {', '.join(stray)}")
     manifest = precache_manifest(ctx.files, ctx.lazy_files)
-    digest = build_hash(manifest)
+    digest = build_hash(manifest, ctx.release)
     ctx.template_vars["build_hash"] = digest
     ctx.add(
-        SERVICE_WORKER, render_template(ctx, SERVICE_WORKER_TEMPLATE, precache=manifest, shell="/" + SHELL)
+        SERVICE_WORKER,
+        render_template(
+            ctx, SERVICE_WORKER_TEMPLATE, precache=manifest, shell="/" + SHELL, release=ctx.release
+        ),
     )

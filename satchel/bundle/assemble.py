@@ -1,4 +1,5 @@
-"""Put a bundle together: build the managed site, add models, configs, browser policies and docs, sum, write.
+"""Put a bundle together: build the managed site (with the WASM servers of its models), add configs, browser
+policies and docs, sum, write.
 
 The site is built into a private temporary folder (the caller's `dist/` is never touched), read back, and every
 other file is generated from the `BundleSpec`, so the same sources, models and spec give the same bundle bytes.
@@ -11,18 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from satchel import __version__
-from satchel.build import BuildError, build_app
+from satchel.build import BuildError, WasmServerSources, build_app
+from satchel.build.output import MARKER
 from satchel.bundle.archive import write_folder, write_tar_gz
 from satchel.bundle.browser_policies import kiosk_launcher, linux_policy_json, macos_mobileconfig, windows_reg
 from satchel.bundle.contents import Contents, Entry
 from satchel.bundle.kiosk_doc import kiosk_doc
-from satchel.bundle.models import add_models
+from satchel.bundle.models import BundledModel, bundled_models, models_index
 from satchel.bundle.spec import (
     CADDYFILE,
+    DEFAULT_WASM_DIR,
     DIST,
     KIOSK_DOC,
     KIOSK_LAUNCHER,
     MACOS_PROFILE,
+    MODELS_INDEX,
     NGINX_CONF,
     POLICY,
     SUMS,
@@ -54,12 +58,24 @@ def version_text(spec: BundleSpec, build_hash: str) -> str:
     """VERSION: what this bundle is, one `key=value` per line (no date: the bytes must be reproducible)."""
     return (
         f"satchel={__version__}\n"
+        f"release={spec.release}\n"
         f"build={build_hash}\n"
         f"url={spec.url}\n"
         f"organization={spec.policy.organization}\n"
         f"policy={Entry(POLICY, data=spec.policy.json_bytes()).sha256()}\n"
         f"models={','.join(spec.models)}\n"
+        f"api={spec.api_base or ''}\n"
     )
+
+
+def _models(spec: BundleSpec, catalog_path: Path, models_dir: Path | None) -> list[BundledModel]:
+    if not spec.models:
+        return []
+    try:
+        catalog = load_catalog(catalog_path)
+    except CatalogError as exc:
+        raise BundleError(f"the model catalogue cannot be read: {exc}") from exc
+    return bundled_models(spec.models, catalog, ModelStore(models_dir or default_models_dir()))
 
 
 def bundle_contents(
@@ -69,6 +85,7 @@ def bundle_contents(
     node_modules: Path | None = None,
     catalog_path: Path = DEFAULT_CATALOG,
     models_dir: Path | None = None,
+    wasm_dir: Path = DEFAULT_WASM_DIR,
 ) -> tuple[Contents, str]:
     """Every file of the bundle (except SHA256SUMS) and the site's build hash."""
     contents: Contents = {}
@@ -77,22 +94,26 @@ def bundle_contents(
         raw = data.encode() if isinstance(data, str) else data
         contents[path] = Entry(path, data=raw, executable=executable)
 
+    models = _models(spec, catalog_path, models_dir)
+    wasm = WasmServerSources(wasm_dir=wasm_dir, models={m.server: m.path for m in models}) if models else None
     with tempfile.TemporaryDirectory(prefix="satchel-bundle-") as tmp:
         dist = Path(tmp) / DIST
         try:
-            result = build_app(app_dir, dist, node_modules=node_modules, policy=spec.policy)
+            result = build_app(
+                app_dir,
+                dist,
+                node_modules=node_modules,
+                policy=spec.policy,
+                wasm_sources=wasm,
+                release=spec.release,
+            )
         except BuildError as exc:
             raise BundleError(f"the app does not build: {exc}") from exc
-        for file in sorted(p for p in dist.rglob("*") if p.is_file()):
+        for file in sorted(p for p in dist.rglob("*") if p.is_file() and p.name != MARKER):
             add(f"{DIST}/{file.relative_to(dist).as_posix()}", file.read_bytes())
     site = [path.removeprefix(f"{DIST}/") for path in contents]
-
-    if spec.models:
-        try:
-            catalog = load_catalog(catalog_path)
-        except CatalogError as exc:
-            raise BundleError(f"the model catalogue cannot be read: {exc}") from exc
-        add_models(contents, spec.models, catalog, ModelStore(models_dir or default_models_dir()))
+    if models:
+        add(MODELS_INDEX, models_index(models))
 
     add(POLICY, spec.policy.json_bytes())
     add(VERSION_FILE, version_text(spec, result.build_hash))
@@ -116,10 +137,16 @@ def make_bundle(
     node_modules: Path | None = None,
     catalog_path: Path = DEFAULT_CATALOG,
     models_dir: Path | None = None,
+    wasm_dir: Path = DEFAULT_WASM_DIR,
 ) -> BundleResult:
     """Write the bundle to `out`: a `.tar.gz`/`.tgz` archive (top folder named like the install folder) or a folder."""
     contents, build_hash = bundle_contents(
-        spec, app_dir=app_dir, node_modules=node_modules, catalog_path=catalog_path, models_dir=models_dir
+        spec,
+        app_dir=app_dir,
+        node_modules=node_modules,
+        catalog_path=catalog_path,
+        models_dir=models_dir,
+        wasm_dir=wasm_dir,
     )
     sums = sha256sums(contents)
     contents[SUMS] = Entry(SUMS, data=sums)

@@ -7,7 +7,15 @@ from urllib.parse import urlsplit
 
 import click
 
-from satchel.bundle.spec import DEFAULT_INSTALL_DIR, DEFAULT_LISTEN, DEFAULT_URL, BundleError, BundleSpec
+from satchel.bundle.spec import (
+    DEFAULT_INSTALL_DIR,
+    DEFAULT_LISTEN,
+    DEFAULT_RELEASE,
+    DEFAULT_URL,
+    DEFAULT_WASM_DIR,
+    BundleError,
+    BundleSpec,
+)
 from satchel.models.catalog import DEFAULT_CATALOG
 from satchel.policy import Policy, PolicyError, load_policy
 
@@ -38,7 +46,32 @@ from satchel.policy import Policy, PolicyError, load_policy
     show_default=True,
     help="Where the bundle is unpacked on devices (the configs point there).",
 )
-@click.option("--model", "models", multiple=True, help="Catalogue id of a model to pre-place (repeatable).")
+@click.option(
+    "--release",
+    default=DEFAULT_RELEASE,
+    show_default=True,
+    help="This bundle's release (dotted numbers, e.g. 2026.11.25): devices never go back to a lower one.",
+)
+@click.option(
+    "--api-upstream",
+    default=None,
+    metavar="URL",
+    help="A `satchel serve` (workspace, registry API) the web servers proxy /mcp/ and /v0.1/ to, "
+    "e.g. http://127.0.0.1:8471.",
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Catalogue id of a model to pre-place, with the WASM server that runs it (repeatable).",
+)
+@click.option(
+    "--wasm-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_WASM_DIR,
+    show_default=True,
+    help="Folder of the WASM servers `satchel wasm` built, for --model.",
+)
 @click.option(
     "--models-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -62,7 +95,10 @@ def bundle(
     url: str,
     listen: str,
     install_dir: str,
+    release: str,
+    api_upstream: str | None,
     models: tuple[str, ...],
+    wasm_dir: Path,
     models_dir: Path | None,
     catalog_path: Path,
 ) -> None:
@@ -80,7 +116,13 @@ def bundle(
             else Policy(organization=urlsplit(url).hostname or url)
         )
         spec = BundleSpec(
-            policy=policy, url=url, listen=listen, install_dir=PurePosixPath(install_dir), models=models
+            policy=policy,
+            url=url,
+            listen=listen,
+            install_dir=PurePosixPath(install_dir),
+            models=models,
+            release=release,
+            api_upstream=api_upstream,
         )
         result = make_bundle(
             spec,
@@ -89,11 +131,12 @@ def bundle(
             node_modules=node_modules,
             catalog_path=catalog_path,
             models_dir=models_dir,
+            wasm_dir=wasm_dir,
         )
     except (BundleError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"bundle {result.out}: {result.files} files, build {result.build_hash[:12]}, "
+        f"bundle {result.out}: release {spec.release}, {result.files} files, build {result.build_hash[:12]}, "
         f"policy of {policy.organization}, models: {', '.join(models) or 'none'}"
     )
 

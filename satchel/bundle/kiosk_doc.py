@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from satchel import __version__
 from satchel.bundle.spec import (
     CADDYFILE,
@@ -27,10 +29,25 @@ def kiosk_doc(spec: BundleSpec) -> str:
         f"  - {name}: `/{folder}/{LINUX_POLICY_NAME}`" for name, folder in LINUX_POLICY_DIRS.items()
     )
     root = spec.install_dir
+    netloc = urlsplit(spec.url).netloc
+    if spec.api_base is None:
+        api = (
+            "This bundle is a static site: the app works on the device with its local tools; there is no workspace "
+            "to sync notes to (make a bundle with `--api-upstream` for one)."
+        )
+    else:
+        port = urlsplit(spec.api_base).port
+        api = f"""Both configs pass `/mcp/` and `/v0.1/` (the workspace and the registry API) to `satchel serve` at
+{spec.api_base}, unbuffered. Run it next to the web server, accepting the app's own address:
+
+      satchel serve --dist {root}/dist --host 127.0.0.1 --port {port} --allowed-host {netloc} \\
+          --db /var/lib/satchel/workspace.db
+"""
     return f"""# Satchel for {policy.organization}: kiosk and fleet bundle
 
-Made by `satchel bundle` {__version__} for **{spec.url}**. Everything a device needs is here: the app (`dist/`),
-its models, the managed policy, web-server configs and browser policies. Nothing is downloaded from outside.
+Made by `satchel bundle` {__version__} for **{spec.url}**, release **{spec.release}**. Everything a device
+needs is here: the app (`dist/`), its models, the managed policy, web-server configs and browser policies. Nothing
+is downloaded from outside.
 
 ## 1. Check and unpack
 
@@ -50,6 +67,7 @@ The configs below expect the bundle at `{root}` (make another bundle with `--ins
 - For many devices from one intranet host: put `{NGINX_CONF}` (its `server` block) or `{CADDYFILE}` behind your
   TLS, or run `satchel serve --dist {root}/dist --certfile CERT --keyfile KEY`, which also serves the workspace.
 
+{api}
 Whatever serves it must send the headers in those configs (cross-origin isolation, CSP, MIME types for `.wasm`,
 `.mjs` and `.webmanifest`, no caching of `/sw.js`); other servers are not supported.
 
@@ -82,11 +100,14 @@ A device whose `/policy.json` is missing or malformed refuses to start rather th
 
 ## 5. Models
 
-Pre-placed: {models}. They are listed in `{MODELS_INDEX.removeprefix("dist/")}` with their sha256.
+Pre-placed: {models}. Each comes with the on-device server that runs it and is listed, with its sha256, in
+`{MODELS_INDEX.removeprefix("dist/")}`; the app verifies it before use.
 
 ## 6. Updates
 
-Make a new bundle and serve it at the same URL (unpack it over a fresh folder and switch, then
-`systemctl reload satchel`). Installed apps update through their normal service-worker update when the user accepts
-the notice; queued calls, notes and cached models are kept.
+Make a new bundle with a higher `--release` and serve it at the same URL (unpack it into a fresh folder and
+switch, then `systemctl reload satchel`). Installed apps update through their normal service-worker update when the
+user accepts the notice; queued calls, notes and cached models are kept. A device never goes back to a lower
+release: serving an older bundle again changes nothing on devices that have a newer one (to undo an update, ship the
+old app as a new, higher release).
 """

@@ -2,25 +2,49 @@
 
 Each model the admin names (`--model ID`) is taken from the local model store and checked against the sha256 the
 catalogue pins before it goes in; an entry the catalogue has not pinned (`verified = false`) is refused, since a
-bundle must not carry bytes nobody can check. The files are served from `/models/`, listed in `/models/models.json`.
+bundle must not carry bytes nobody can check. A model is only useful with the WASM server that runs it, so the
+bundle builds the site with that server (`WasmServerSources`: whisper for an `asr` model, llama for an `llm` one);
+the build places the file under `/models/` and pins it in the server's registry entry, which is what the app reads.
+`/models/models.json` lists the pre-placed models for admins and tools.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from satchel.bundle.contents import Contents, Entry
-from satchel.bundle.spec import MODELS_DIR, MODELS_INDEX, BundleError
+from satchel.build.wasm_servers import MODELS_DIR
+from satchel.bundle.spec import BundleError
 from satchel.digests import file_sha256
-from satchel.models.catalog import Catalog, CatalogError
+from satchel.models.catalog import Catalog, CatalogError, ModelEntry
 from satchel.models.store import ModelStore, StoreError
 
-MODELS_URL = "/" + MODELS_DIR.removeprefix("dist/")
+#: The WASM server (a `satchel build --model` key) that runs the models of each catalogue task.
+SERVER_FOR_TASK = {"asr": "whisper", "llm": "llama"}
 
 
-def add_models(contents: Contents, model_ids: tuple[str, ...], catalog: Catalog, store: ModelStore) -> None:
-    index = []
+@dataclass(frozen=True)
+class BundledModel:
+    """A catalogue model whose stored file matched the catalogue's sha256."""
+
+    entry: ModelEntry
+    path: Path
+    sha256: str
+
+    @property
+    def server(self) -> str:
+        return SERVER_FOR_TASK[self.entry.task]
+
+    @property
+    def url(self) -> str:
+        """Where the site serves it (what the build writes into the server's registry entry)."""
+        return f"/{MODELS_DIR}/{self.path.name}"
+
+
+def bundled_models(model_ids: tuple[str, ...], catalog: Catalog, store: ModelStore) -> list[BundledModel]:
+    """The verified models for `--model` ids; BundleError names the first that cannot go in, and why."""
+    models: list[BundledModel] = []
     for model_id in model_ids:
         try:
             entry = catalog.get(model_id)
@@ -31,6 +55,15 @@ def add_models(contents: Contents, model_ids: tuple[str, ...], catalog: Catalog,
                 f"--model {model_id}: the catalogue pins no sha256 for it (verified = false), so the bundle could "
                 f"not be checked; pin its hash in {catalog.path} first"
             )
+        server = SERVER_FOR_TASK.get(entry.task)
+        if server is None:
+            raise BundleError(f"--model {model_id}: no WASM server runs {entry.task!r} models")
+        taken = next((m for m in models if m.server == server), None)
+        if taken is not None:
+            raise BundleError(
+                f"--model {model_id}: the {server} server already runs --model {taken.entry.id}; "
+                "a bundle carries one model per server"
+            )
         path = _stored_file(store, model_id, entry.file)
         actual = file_sha256(path)
         if actual != entry.sha256:
@@ -38,22 +71,27 @@ def add_models(contents: Contents, model_ids: tuple[str, ...], catalog: Catalog,
                 f"--model {model_id}: {path} has sha256 {actual}, the catalogue says {entry.sha256}: "
                 f"fetch it again (satchel models remove {model_id} && satchel models fetch {model_id})"
             )
-        contents[f"{MODELS_DIR}/{entry.file}"] = Entry(f"{MODELS_DIR}/{entry.file}", source=path)
-        index.append(
-            {
-                "id": entry.id,
-                "task": entry.task,
-                "url": f"{MODELS_URL}/{entry.file}",
-                "sha256": entry.sha256,
-                "size": path.stat().st_size,
-                "quantisation": entry.quantisation,
-                "licence": entry.licence,
-                "tools": list(entry.tools),
-            }
-        )
-    if index:
-        data = (json.dumps({"version": 1, "models": index}, indent=2) + "\n").encode()
-        contents[MODELS_INDEX] = Entry(MODELS_INDEX, data=data)
+        models.append(BundledModel(entry=entry, path=path, sha256=actual))
+    return models
+
+
+def models_index(models: list[BundledModel]) -> bytes:
+    """`/models/models.json`: what is pre-placed, for admins and tools."""
+    index = [
+        {
+            "id": model.entry.id,
+            "task": model.entry.task,
+            "server": model.server,
+            "url": model.url,
+            "sha256": model.sha256,
+            "size": model.path.stat().st_size,
+            "quantisation": model.entry.quantisation,
+            "licence": model.entry.licence,
+            "tools": list(model.entry.tools),
+        }
+        for model in models
+    ]
+    return (json.dumps({"version": 1, "models": index}, indent=2) + "\n").encode()
 
 
 def _stored_file(store: ModelStore, model_id: str, file: str) -> Path:

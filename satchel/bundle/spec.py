@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from satchel import __version__
 from satchel.policy import Policy
+from satchel.wasm import DEFAULT_OUT_DIR
 
 DIST = "dist"
-MODELS_DIR = "dist/models"
+#: URL path prefixes of `satchel serve`'s own routes (workspace MCP server, registry API), proxied with --api-upstream.
+API_PATHS = ("/mcp/", "/v0.1/")
 MODELS_INDEX = "dist/models/models.json"
 SUMS = "SHA256SUMS"
 VERSION_FILE = "VERSION"
@@ -38,6 +41,16 @@ KIOSK_LAUNCHER = "browser/kiosk/satchel-kiosk.sh"
 DEFAULT_URL = "http://localhost:8470/"
 DEFAULT_LISTEN = "127.0.0.1:8470"
 DEFAULT_INSTALL_DIR = PurePosixPath("/opt/satchel")
+#: Where `satchel wasm` leaves the WASM servers that bundled models need.
+DEFAULT_WASM_DIR = DEFAULT_OUT_DIR / "wasm"
+#: Without --release a bundle carries the toolchain's version: a bundle made by an older Satchel never replaces one
+#: made by a newer one, and bundles made by the same Satchel are ordered by the --release their admins give them.
+DEFAULT_RELEASE = __version__
+
+
+#: A bundle's release: dotted numbers (`3`, `2026.11.25`, `1.4.2`), compared part by part. A device never replaces the
+#: app it has with a bundle of a lower release (app/sw/precache.js).
+RELEASE_PATTERN = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9}){0,5}$")
 
 
 #: Characters that a URL never needs and that would have to be escaped differently in every generated file.
@@ -66,6 +79,11 @@ class BundleSpec:
     install_dir: PurePosixPath = DEFAULT_INSTALL_DIR
     #: Catalogue ids of the models to pre-place.
     models: tuple[str, ...] = ()
+    #: This bundle's release (see RELEASE_PATTERN); installed apps only ever move to a release at least as high.
+    release: str = DEFAULT_RELEASE
+    #: Base URL of a `satchel serve` (workspace and registry API) that the web servers proxy `/mcp/` and `/v0.1/`
+    #: to; None: the bundle is served as a static site only.
+    api_upstream: str | None = None
 
     def __post_init__(self) -> None:
         if _UNSAFE_URL.search(self.url):
@@ -88,6 +106,24 @@ class BundleSpec:
             raise BundleError(f"--listen {self.listen!r} must be host:port, e.g. {DEFAULT_LISTEN}")
         if not self.install_dir.is_absolute():
             raise BundleError(f"--install-dir {self.install_dir} must be an absolute path, e.g. /opt/satchel")
+        if not RELEASE_PATTERN.match(self.release):
+            raise BundleError(
+                f"--release {self.release!r} must be dotted numbers such as 2026.11.25 or 3 (compared part by part)"
+            )
+        if self.api_upstream is not None:
+            _check_upstream(self.api_upstream)
+
+    @property
+    def api_base(self) -> str | None:
+        """`scheme://host:port` of the API upstream (no trailing slash: the servers pass request paths unchanged)."""
+        if self.api_upstream is None:
+            return None
+        parts = urlsplit(self.api_upstream)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def release_parts(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.release.split("."))
 
     @property
     def origin(self) -> str:
@@ -104,3 +140,27 @@ class BundleSpec:
         host = self.listen.rpartition(":")[0]
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         return f"http://{shown}:{self.listen_port}/"
+
+
+def _check_upstream(upstream: str) -> None:
+    if _UNSAFE_URL.search(upstream) or any(c in upstream for c in ";{}#"):
+        raise BundleError(
+            f"--api-upstream {upstream!r}: quotes, ;, {{, }}, $ and spaces cannot go into the configs"
+        )
+    parts = urlsplit(upstream)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or port is None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.username
+    ):
+        raise BundleError(
+            f"--api-upstream {upstream!r} must be the base URL of a `satchel serve` with its port and no path, "
+            "e.g. http://127.0.0.1:8471"
+        )

@@ -218,20 +218,80 @@ def model_store(tmp_path: Path) -> tuple[Path, Path]:
     return catalog, store
 
 
-def test_models_are_pre_placed_verified_and_listed(
+@pytest.fixture
+def wasm_dir(tmp_path: Path) -> Path:
+    """Stand-ins for the WASM servers `satchel wasm` builds (the build only checks the WebAssembly magic)."""
+    folder = tmp_path / "wasm"
+    folder.mkdir()
+    for server in ("whisper", "llama"):
+        (folder / f"{server}-server.wasm").write_bytes(b"\0asm\1\0\0\0" + server.encode())
+    return folder
+
+
+def test_models_are_pre_placed_verified_and_served_by_their_wasm_server(
+    tmp_path: Path, policy: Policy, app_copy: Path, model_store: tuple[Path, Path], wasm_dir: Path
+) -> None:
+    catalog, store = model_store
+    spec = BundleSpec(policy=policy, url=URL, models=("test-asr",))
+    options = {"catalog_path": catalog, "models_dir": store, "wasm_dir": wasm_dir}
+    bundle_into(tmp_path / "b", spec, app_copy, **options)
+    placed = tmp_path / "b" / "dist" / "models" / "test-asr.bin"
+    assert placed.read_bytes() == (store / "test-asr.bin").read_bytes()
+    index = json.loads((tmp_path / "b" / "dist" / "models" / "models.json").read_text())
+    assert [(m["id"], m["server"], m["url"], m["sha256"]) for m in index["models"]] == [
+        ("test-asr", "whisper", "/models/test-asr.bin", _sha(placed))
+    ]
+    # The app runs a model through its server's registry entry: the bundle ships whisper pinned to this file.
+    registry = json.loads((tmp_path / "b" / "dist" / "registry.json").read_text())
+    whisper = next(e["server"] for e in registry["servers"] if e["server"]["name"] == "io.satchel/whisper")
+    files = whisper["_meta"]["io.satchel/local"]["files"]
+    assert {"url": "/models/test-asr.bin", "sha256": _sha(placed), "size": placed.stat().st_size} in files
+    assert (tmp_path / "b" / "dist" / "wasm" / "whisper-server.wasm").read_bytes().startswith(b"\0asm")
+    assert "io.satchel/llama" not in json.dumps(registry)
+    assert verify_bundle(tmp_path / "b").ok
+    bundle_into(tmp_path / "b.tar.gz", spec, app_copy, **options)
+    assert verify_bundle(tmp_path / "b.tar.gz").ok
+
+
+def test_a_bundled_model_needs_its_wasm_server(
     tmp_path: Path, policy: Policy, app_copy: Path, model_store: tuple[Path, Path]
 ) -> None:
     catalog, store = model_store
     spec = BundleSpec(policy=policy, url=URL, models=("test-asr",))
-    bundle_into(tmp_path / "b", spec, app_copy, catalog_path=catalog, models_dir=store)
-    placed = tmp_path / "b" / "dist" / "models" / "test-asr.bin"
-    assert placed.read_bytes() == (store / "test-asr.bin").read_bytes()
-    index = json.loads((tmp_path / "b" / "dist" / "models" / "models.json").read_text())
-    assert index["models"][0]["url"] == "/models/test-asr.bin"
-    assert index["models"][0]["sha256"] == _sha(placed)
-    assert verify_bundle(tmp_path / "b").ok
-    bundle_into(tmp_path / "b.tar.gz", spec, app_copy, catalog_path=catalog, models_dir=store)
-    assert verify_bundle(tmp_path / "b.tar.gz").ok
+    with pytest.raises(BundleError, match=r"whisper-server\.wasm not found: run `satchel wasm`"):
+        bundle_into(
+            tmp_path / "b", spec, app_copy, catalog_path=catalog, models_dir=store, wasm_dir=tmp_path / "none"
+        )
+
+
+def test_two_models_for_one_server_are_refused(
+    tmp_path: Path, policy: Policy, app_copy: Path, model_store: tuple[Path, Path], wasm_dir: Path
+) -> None:
+    catalog, store = model_store
+    first = catalog.read_text().split("[[model]]")[1]  # the pinned test-asr entry
+    with catalog.open("a") as extra:
+        extra.write("[[model]]" + first.replace('"test-asr', '"test-asr-2'))
+    (store / "test-asr-2.bin").write_bytes((store / "test-asr.bin").read_bytes())
+    spec = BundleSpec(policy=policy, url=URL, models=("test-asr", "test-asr-2"))
+    with pytest.raises(BundleError) as caught:
+        bundle_into(tmp_path / "b", spec, app_copy, catalog_path=catalog, models_dir=store, wasm_dir=wasm_dir)
+    assert str(caught.value) == (
+        "--model test-asr-2: the whisper server already runs --model test-asr; a bundle carries one model per server"
+    )
+
+
+def test_the_release_orders_bundles_and_reaches_the_service_worker(
+    tmp_path: Path, policy: Policy, app_copy: Path
+) -> None:
+    first = bundle_into(tmp_path / "one", BundleSpec(policy=policy, url=URL, release="2026.11.1"), app_copy)
+    second = bundle_into(tmp_path / "two", BundleSpec(policy=policy, url=URL, release="2026.11.2"), app_copy)
+    assert first.build_hash != second.build_hash  # each release has its own cache on the device
+    for folder, release in (("one", "2026.11.1"), ("two", "2026.11.2")):
+        version = dict(
+            line.split("=", 1) for line in (tmp_path / folder / "VERSION").read_text().splitlines()
+        )
+        assert version["release"] == release
+        assert f', "{release}");' in (tmp_path / folder / "dist" / "sw.js").read_text()
 
 
 def test_a_model_whose_bytes_differ_from_the_catalogue_is_refused(
@@ -285,11 +345,23 @@ def test_a_model_missing_from_the_store_says_how_to_fetch_it(
             {"url": 'https://x.example/a"b/'},
             "quotes, backslashes, $, ` and spaces cannot go into the configs",
         ),
+        ({"release": "v2"}, "--release 'v2' must be dotted numbers such as 2026.11.25 or 3"),
+        ({"release": "1..2"}, "--release '1..2' must be dotted numbers"),
+        ({"api_upstream": "http://127.0.0.1"}, "must be the base URL of a `satchel serve` with its port"),
+        ({"api_upstream": "http://127.0.0.1:8471/api"}, "with its port and no path"),
+        ({"api_upstream": "unix:/run/satchel.sock"}, "must be the base URL of a `satchel serve`"),
+        ({"api_upstream": "http://h:1/;x"}, "quotes, ;, {, }, $ and spaces cannot go into the configs"),
     ],
 )
 def test_bad_bundle_options_are_refused(policy: Policy, options: dict[str, str], message: str) -> None:
     with pytest.raises(BundleError) as caught:
-        BundleSpec(policy=policy, url=options.get("url", URL), listen=options.get("listen", "127.0.0.1:8470"))
+        BundleSpec(
+            policy=policy,
+            url=options.get("url", URL),
+            listen=options.get("listen", "127.0.0.1:8470"),
+            release=options.get("release", "1"),
+            api_upstream=options.get("api_upstream"),
+        )
     assert message in str(caught.value)
 
 
@@ -298,9 +370,24 @@ def test_cli_bundle_and_verify(tmp_path: Path, app_copy: Path) -> None:
     policy_file.write_text(RIVERSIDE_TOML)
     out = tmp_path / "kiosk.tar.gz"
     args = ["bundle", "--out", str(out), "--app", str(app_copy), "--node-modules", str(NODE_MODULES)]
-    made = CliRunner().invoke(main, [*args, "--policy", str(policy_file), "--url", URL])
+    made = CliRunner().invoke(
+        main,
+        [
+            *args,
+            "--policy",
+            str(policy_file),
+            "--url",
+            URL,
+            "--release",
+            "3",
+            "--api-upstream",
+            "http://[::1]:8471",
+        ],
+    )
     assert made.exit_code == 0, made.output
-    assert made.output.startswith(f"bundle {out}: ") and "policy of Riverside Clinic" in made.output
+    assert (
+        made.output.startswith(f"bundle {out}: release 3, ") and "policy of Riverside Clinic" in made.output
+    )
     checked = CliRunner().invoke(main, ["bundle", "verify", str(out)])
     assert checked.exit_code == 0, checked.output
     assert "files match SHA256SUMS; policy of Riverside Clinic is valid" in checked.output
@@ -329,4 +416,10 @@ def test_cli_bundle_without_out_or_into_a_used_folder_fails_clearly(tmp_path: Pa
     assert failed.exit_code == 1
     assert f"--out {used} exists and is not an empty folder" in failed.output
     assert [p.name for p in used.iterdir()] == ["keep.txt"]
+    old = CliRunner().invoke(main, ["bundle", "--out", str(tmp_path / "x.tar.gz"), "--release", "next"])
+    assert old.exit_code == 1
+    assert (
+        old.output
+        == "Error: --release 'next' must be dotted numbers such as 2026.11.25 or 3 (compared part by part)\n"
+    )
     shutil.rmtree(used)
