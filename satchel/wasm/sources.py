@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from satchel.digests import file_sha256
@@ -47,6 +47,23 @@ class Sdist:
         return self.archive.removesuffix(".tar.gz")
 
 
+#: ggml's WASM SIMD quantisation of activations to Q8_0/Q8_1 (used by every quantised matmul: Q4_0, Q4_1, Q8_0
+#: ...) truncates toward zero where the reference code and the x86/ARM kernels round to nearest. The bias is enough
+#: to change greedy tokens (a Q8_0 model diverged from the native build at its first token), so the WASM server
+#: would not compute what the native one does. Rounding like the x86 kernels (ties to even) makes them agree.
+GGML_WASM_ROUNDING = Patch(
+    path="ggml/src/ggml-cpu/arch/wasm/quants.c",
+    old="const v128_t vi = wasm_i32x4_trunc_sat_f32x4(v);",
+    new="const v128_t vi = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v));",
+    reason="ggml's WASM Q8_0/Q8_1 activation quantisation truncates instead of rounding",
+)
+
+
+def in_tree(patch: Patch, tree: str) -> Patch:
+    """`patch` for a copy of its tree vendored at `tree` inside an sdist."""
+    return replace(patch, path=f"{tree}/{patch.path}")
+
+
 WHISPER_SDIST = Sdist(
     name="pywhispercpp",
     version="1.5.1",
@@ -60,6 +77,7 @@ WHISPER_SDIST = Sdist(
             new="",
             reason="whisper.cpp forces -pthread under emscripten; our reactor is single-threaded and standalone",
         ),
+        in_tree(GGML_WASM_ROUNDING, "whisper.cpp"),
     ),
 )
 LLAMA_SDIST = Sdist(
@@ -67,6 +85,7 @@ LLAMA_SDIST = Sdist(
     version="0.3.36",
     archive="llama_cpp_python-0.3.36.tar.gz",
     vendored="vendor/llama.cpp",
+    patches=(in_tree(GGML_WASM_ROUNDING, "vendor/llama.cpp"),),
 )
 SDISTS = (WHISPER_SDIST, LLAMA_SDIST)
 MARKER = ".satchel-extracted"
@@ -74,7 +93,7 @@ MARKER = ".satchel-extracted"
 
 @dataclass(frozen=True)
 class Sources:
-    """Extracted trees, and the digest of each pinned archive (which identifies its tree)."""
+    """Extracted trees, and per sdist the digest of its archive and our patches (which identifies its tree)."""
 
     whisper_cpp: Path
     llama_cpp: Path
@@ -112,12 +131,14 @@ def _marker_text(digest: str, sdist: Sdist) -> str:
 def extract_sdist(
     sdist: Sdist, archive: Path, sdist_dir: Path, log: Callable[[str], None]
 ) -> tuple[Path, str]:
-    """The patched vendored tree, extracted unless the marker says this archive and these patches are there."""
+    """The patched vendored tree, extracted unless the marker says this archive and these patches are there, and
+    the digest that identifies it (of the archive and the patches: a new patch means new build outputs)."""
     digest = file_sha256(archive)
     root = sdist_dir / "src" / sdist.stem
     marker = root / MARKER
+    tree_id = hashlib.sha256(_marker_text(digest, sdist).encode()).hexdigest()
     if marker.is_file() and marker.read_text() == _marker_text(digest, sdist):
-        return root / sdist.vendored, digest
+        return root / sdist.vendored, tree_id
     log(f"extracting {archive.name}")
     (sdist_dir / "src").mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive) as tar:
@@ -129,7 +150,7 @@ def extract_sdist(
             raise WasmError(f"{sdist.archive} no longer matches our patch of {patch.path} ({patch.reason})")
         target.write_text(text.replace(patch.old, patch.new))
     marker.write_text(_marker_text(digest, sdist))
-    return root / sdist.vendored, digest
+    return root / sdist.vendored, tree_id
 
 
 def fetch_sources(sdist_dir: Path = DEFAULT_SDIST_DIR, log: Callable[[str], None] = print) -> Sources:
