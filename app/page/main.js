@@ -5,6 +5,7 @@ import { watchInstallPrompt } from "./install-button.js";
 import { startDictation } from "./dictation-view.js";
 import { hostLocalServers } from "./local-bridge.js";
 import { McpHost } from "./mcp-host.js";
+import { modelsView } from "./models-panel.js";
 import { watchNetwork } from "./network-status.js";
 import { outboxView } from "./outbox-panel.js";
 import { renderServers } from "./servers-panel.js";
@@ -56,6 +57,8 @@ function startHost(policy) {
 
   const dictation = startDictation($("notes-panel"), { host, policy });
   const outbox = outboxView({ counts: $("outbox-counts"), list: $("outbox-list") });
+  const models = modelsView($("model-list"), { servers: () => host.servers() });
+  onServiceWorkerMessage("registry-changed", models.refresh);
   let retryTimer = null;
   async function flush(force) {
     clearTimeout(retryTimer);
@@ -74,6 +77,7 @@ function startHost(policy) {
     async onOfflineReady() {
       await renderServerList();
       await outbox.refresh();
+      await models.refresh();
       await host.refresh();
       await dictation.refresh();
       if (navigator.onLine) await flush(false);

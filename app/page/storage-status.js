@@ -1,5 +1,7 @@
-// Shows how much of the browser's storage quota the app uses (precache, models, notes), from the Storage API.
-import { formatBytes } from "./format.js";
+// Shows how much of the browser's storage quota the app uses (precache, models, notes), from the Storage API, and
+// whether the browser agreed to keep it ("kept": persistent storage, asked for when a model is downloaded).
+import { formatBytes } from "../common/format.js";
+import { watchModels } from "../common/model-store.js";
 
 const REFRESH_MS = 60_000;
 
@@ -17,5 +19,8 @@ export function watchStorage(element) {
   };
   refresh();
   setInterval(refresh, REFRESH_MS);
+  watchModels((event) => {
+    if (event.type !== "progress") refresh(); // a model stored or removed changes the usage at once
+  });
   return { refresh };
 }

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.harness import BuiltSite, ConsoleWatch, ServerProcess
+from tests.e2e.wasm_site import WasmSite, build_wasm_site
 
 
 @pytest.fixture
@@ -29,3 +30,9 @@ def server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
 @pytest.fixture
 def console(page: Page) -> ConsoleWatch:
     return ConsoleWatch(page)
+
+
+@pytest.fixture(scope="session")
+def wasm_site(tmp_path_factory: pytest.TempPathFactory) -> WasmSite:
+    """The app with both WASM servers and their tiny models, built once per session; tests must not change it."""
+    return build_wasm_site(tmp_path_factory.mktemp("wasm-site"))
