@@ -238,7 +238,8 @@ async function download(dir, file, onProgress, fresh = false) {
     } catch (error) {
       if (!(error instanceof ModelStoreError && error.code === "interrupted" && error.progressed && attempt < RESUMES)) {
         const left = await part.getFile().catch(() => null);
-        if (left?.size === 0) await removeEntry(dir, file.sha256 + PART); // nothing to resume: leave no trace
+        // Nothing to resume, or bytes of another version: leave no trace.
+        if (left?.size === 0 || error?.code === "wrong-bytes") await removeEntry(dir, file.sha256 + PART);
         throw error;
       }
       resumed = true;
@@ -291,7 +292,7 @@ async function fetchInto(dir, part, file, onProgress) {
   let loaded = offset;
   /** @type {unknown} */
   let dropped = null;
-  await writeOrCleanUp(dir, file, part, async (writable) => {
+  const writing = writeOrCleanUp(dir, file, part, async (writable) => {
     await writable.seek(offset);
     for (;;) {
       let chunk;
@@ -311,6 +312,10 @@ async function fetchInto(dir, part, file, onProgress) {
       report(loaded);
     }
   }, { keep: offset > 0 });
+  await writing.catch(async (error) => {
+    await reader.cancel().catch(() => {}); // stop the transfer too
+    throw error;
+  });
   if (loaded < file.size) {
     const why = dropped ? `the connection dropped: ${dropped?.message ?? dropped}` : "the server sent less than expected";
     throw new ModelStoreError(
