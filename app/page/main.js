@@ -1,6 +1,7 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
 import { getTools } from "../common/mirror.js";
 import { loadPolicy } from "../common/policy.js";
+import { preloadBundledModels } from "./bundled-models.js";
 import { watchInstallPrompt } from "./install-button.js";
 import { startDictation } from "./dictation-view.js";
 import { hostLocalServers } from "./local-bridge.js";
@@ -80,6 +81,8 @@ function startHost(policy) {
       await models.refresh();
       await host.refresh();
       await dictation.refresh();
+      // A kiosk stores the models its admin bundled at first launch, in the background (progress: Models panel).
+      if (navigator.onLine) preloadBundledModels().catch((error) => console.warn(`bundled models: ${error.message}`));
       if (navigator.onLine) await flush(false);
     },
     beforeActivate: () => pool.stopAll("Satchel is switching to its new version"),

@@ -4,11 +4,17 @@
 // build's cache instead of downloading them again) and writes the manifest last, as the mark of completion; only
 // activation, which happens after a complete install, removes older builds' caches. Requests are answered from this
 // build's cache only, so a page never mixes files of two builds.
+//
+// A kiosk bundle carries a release (dotted numbers, `satchel bundle --release`), stored with its cache. Install
+// refuses a release lower than that of any complete cache on the device, so serving an older bundle at the same URL
+// never takes an installed app back: the browser keeps the version it has. Plain builds (no release) are not ordered.
 
 const CACHE_PREFIX = "satchel-precache-";
 // Stored in each build's cache once every file is in: the mark that the cache is complete, and the list of hashes
 // the next build compares against to reuse unchanged files.
 const MANIFEST_KEY = "/__satchel__/precache-manifest.json";
+// Stored before the manifest: the build's bundle release (or null), which later installs compare against.
+const RELEASE_KEY = "/__satchel__/release.json";
 const PARALLEL_DOWNLOADS = 6;
 
 /** @param {ArrayBuffer} buffer */
@@ -32,6 +38,20 @@ async function forEachLimited(items, limit, task) {
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
+/**
+ * Order two releases ("2026.11.25", "3"): negative when `a` is lower, 0 when equal (missing parts count as 0).
+ * @param {string} a
+ * @param {string} b
+ */
+export function compareReleases(a, b) {
+  const [left, right] = [a, b].map((release) => release.split(".").map(Number));
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
 /** @typedef {{url: string, sha256: string, size: number}} PrecacheEntry */
 
 export class Precache {
@@ -39,17 +59,20 @@ export class Precache {
    * @param {string} buildHash hash of the manifest, names this build's cache
    * @param {PrecacheEntry[]} entries every file of the build
    * @param {string} shellUrl the page answered to offline navigations
+   * @param {string | null} release the bundle release of this build (null: a plain build)
    */
-  constructor(buildHash, entries, shellUrl) {
+  constructor(buildHash, entries, shellUrl, release = null) {
     this.buildHash = buildHash;
     this.cacheName = CACHE_PREFIX + buildHash;
     this.entries = entries;
     this.byUrl = new Map(entries.map((entry) => [entry.url, entry]));
     this.shellUrl = shellUrl;
+    this.release = release;
   }
 
   /** Fill this build's cache completely, or throw (and the browser keeps the current version). */
   async install() {
+    await this.#refuseOlderRelease();
     const cache = await caches.open(this.cacheName);
     if (await cache.match(MANIFEST_KEY)) return;
     const reusable = await this.#unchangedFromEarlierBuilds();
@@ -58,6 +81,7 @@ export class Precache {
       const response = reusable.get(entry.url) ?? (await this.#download(entry));
       await cache.put(entry.url, response);
     });
+    await cache.put(RELEASE_KEY, Response.json({ release: this.release }));
     await cache.put(
       MANIFEST_KEY,
       new Response(JSON.stringify(this.entries), { headers: { "Content-Type": "application/json" } }),
@@ -113,6 +137,22 @@ export class Precache {
       throw new Error(`precache: ${entry.url} does not belong to build ${this.buildHash} (the server has another build)`);
     }
     return response;
+  }
+
+  /** Throw when a complete cache on this device holds a higher release than this build's. */
+  async #refuseOlderRelease() {
+    if (this.release === null) return;
+    for (const name of await caches.keys()) {
+      if (!name.startsWith(CACHE_PREFIX) || name === this.cacheName) continue;
+      const cache = await caches.open(name);
+      if (!(await cache.match(MANIFEST_KEY))) continue;
+      const installed = (await (await cache.match(RELEASE_KEY))?.json())?.release ?? null;
+      if (installed !== null && compareReleases(installed, this.release) > 0) {
+        throw new Error(
+          `precache: release ${this.release} is older than release ${installed} on this device, which stays`,
+        );
+      }
+    }
   }
 
   /** @returns {Promise<Map<string, Response>>} responses from complete earlier caches whose hash is unchanged */

@@ -18,6 +18,8 @@ import { enqueue, SYNC_TAG } from "./queue.js";
 
 /** Protocol versions this router can answer a handshake in while a remote server is out of reach. */
 const OFFLINE_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/** What a reverse proxy answers when the server behind it is down or does not answer. */
+const GATEWAY_ERRORS = new Set([502, 503, 504]);
 /** Request headers a remote MCP server needs to see. */
 const FORWARDED_HEADERS = ["accept", "authorization", "content-type", "last-event-id", "mcp-protocol-version", "mcp-session-id"];
 
@@ -118,7 +120,9 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
     const headers = new Headers();
     for (const name of FORWARDED_HEADERS) if (request.headers.has(name)) headers.set(name, request.headers.get(name));
     try {
-      return await fetch(target, { method: request.method, headers, body, cache: "no-store", credentials: "same-origin" });
+      const response = await fetch(target, { method: request.method, headers, body, cache: "no-store", credentials: "same-origin" });
+      // A proxy in front of the server (a kiosk's nginx) answers for it when it is down: that is out of reach too.
+      if (!GATEWAY_ERRORS.has(response.status)) return response;
     } catch {
       // Unreachable: answer as if offline, below.
     }

@@ -72,4 +72,31 @@ def available(kind: str) -> bool:
     return shutil.which(NGINX if kind == "nginx" else CADDY) is not None
 
 
-__all__ = ["WebServer", "available", "free_port"]
+class KioskDevice:
+    """A device's install folder served by nginx at one fixed URL, switched between unpacked bundles the way an admin
+    updates a kiosk: `install_dir` is a link to the bundle in use, and every bundle is made for that path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.listen = f"127.0.0.1:{self.port}"
+        self.install_dir = root / "installed"
+        self.server = WebServer("nginx", self.install_dir, self.port, root / "nginx")
+
+    def install(self, bundle_dir: Path) -> None:
+        """Point the install folder at `bundle_dir` (atomically, as `ln -sfn` would)."""
+        link = self.root / "installed.new"
+        self.root.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(bundle_dir, target_is_directory=True)
+        os.replace(link, self.install_dir)
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+__all__ = ["KioskDevice", "WebServer", "available", "free_port"]

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,21 @@ class BuiltSite:
 class ServerProcess:
     """`satchel serve` in its own process, so a test can cut the network by stopping it."""
 
-    def __init__(self, dist_dir: Path, log_path: Path, db_path: Path) -> None:
+    def __init__(
+        self,
+        dist_dir: Path,
+        log_path: Path,
+        db_path: Path,
+        *,
+        allowed_hosts: Sequence[str] = (),
+        upstreams: Sequence[str] = (),
+    ) -> None:
         self.dist_dir = dist_dir
         self.db_path = db_path
+        #: Host names the workspace also accepts (a proxy's, such as a kiosk's nginx, which passes its own on).
+        self.allowed_hosts = tuple(allowed_hosts)
+        #: Registries whose servers `satchel serve` merges into its registry API (`--upstream`).
+        self.upstreams = tuple(upstreams)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -95,6 +107,8 @@ class ServerProcess:
                 str(self.port),
                 "--db",
                 str(self.db_path),
+                *(arg for host in self.allowed_hosts for arg in ("--allowed-host", host)),
+                *(arg for url in self.upstreams for arg in ("--upstream", url)),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
