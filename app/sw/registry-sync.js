@@ -1,6 +1,11 @@
 // Keeps the registry mirror current: seeds it from the registry snapshot shipped with the build (so bundled local
 // servers exist even before the first sync), then pulls `/v0.1/servers` incrementally (`updated_since`) when online.
-import { getMeta, OFFICIAL_META_KEY, setMeta, storeRegistryEntries } from "../common/mirror.js";
+//
+// A managed policy decides what reaches the mirror: only the servers it allows, and, unless it turns upstream
+// registries on, only the servers this site itself provides. `satchel serve` lists those (the build's own local
+// servers, and the workspace on this origin) together with whatever its `--upstream` registries list; an entry that
+// is neither a server of the build's snapshot nor a remote on this origin came from an upstream registry.
+import { getMeta, OFFICIAL_META_KEY, remoteUrl, setMeta, storeRegistryEntries } from "../common/mirror.js";
 import { serverAllowed } from "../common/policy.js";
 
 export const SNAPSHOT_URL = "/registry.json";
@@ -10,21 +15,37 @@ const PAGE_SIZE = 100;
 /** Only the servers a managed policy allows ever reach the mirror. */
 const allowedBy = (policy, entries) => entries.filter((entry) => serverAllowed(policy, entry.server.name));
 
-/** Store the build's snapshot of bundled servers (read from this build's precache). */
-export async function seedFromSnapshot(precache, policy) {
+/** The build's snapshot of its bundled servers (read from this build's precache). */
+async function snapshotEntries(precache) {
   const response = await precache.match(SNAPSHOT_URL);
-  if (!response) return 0;
-  const servers = allowedBy(policy, (await response.json()).servers);
+  return response ? (await response.json()).servers : [];
+}
+
+/**
+ * Whether an entry of the registry API is one of this site's own servers: a server of the build's snapshot (its
+ * name wins any clash in `satchel serve`'s listing), or a remote server on this origin.
+ * @param {any} entry
+ * @param {Set<string>} bundled the snapshot's server names
+ */
+function providedBySite(entry, bundled) {
+  if (bundled.has(entry.server.name)) return true;
+  const url = remoteUrl({ server: entry.server });
+  return url !== null && new URL(url, self.location.origin).origin === self.location.origin;
+}
+
+/** Store the build's snapshot of bundled servers. */
+export async function seedFromSnapshot(precache, policy) {
+  const servers = allowedBy(policy, await snapshotEntries(precache));
   await storeRegistryEntries(servers);
   return servers.length;
 }
 
 /**
  * Pull every server changed since the last sync (those the policy allows); returns what changed and any upstream
- * registry problems.
+ * registry problems. `precache` is this build's (its registry snapshot says which local servers are the site's own).
  * @returns {Promise<{changed: number, upstreamErrors: any[], registry: boolean}>} `registry` false: none served here
  */
-export async function syncRegistry(policy) {
+export async function syncRegistry(policy, precache) {
   const since = await getMeta(SYNCED_UNTIL);
   const entries = [];
   const upstreamErrors = [];
@@ -47,7 +68,12 @@ export async function syncRegistry(policy) {
     upstreamErrors.push(...(body.metadata?.["io.satchel/upstreamErrors"] ?? []));
     cursor = body.metadata?.nextCursor ?? null;
   } while (cursor);
-  await storeRegistryEntries(allowedBy(policy, entries));
+  let kept = allowedBy(policy, entries);
+  if (policy && policy.upstreamRegistries !== true) {
+    const bundled = new Set((await snapshotEntries(precache)).map((entry) => entry.server.name));
+    kept = kept.filter((entry) => providedBySite(entry, bundled));
+  }
+  await storeRegistryEntries(kept);
   // The server's own timestamps, not this device's clock, mark how far the mirror is synced.
   const newest = entries
     .map((entry) => entry._meta?.[OFFICIAL_META_KEY]?.updatedAt)

@@ -1,0 +1,99 @@
+"""A kiosk whose workspace server (`satchel serve`, behind nginx's `/v0.1/` proxy) also merges an upstream registry:
+the servers it lists reach the app only when the managed policy turns upstream registries on; the site's own
+servers (bundled local ones, the workspace) are there either way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from threading import Thread
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from satchel.bundle import BundleSpec
+from satchel.policy import parse_policy_toml
+from tests.bundle.conftest import bundle_into
+from tests.bundle.webservers import KioskDevice
+from tests.e2e.harness import ServerProcess, poll
+from tests.e2e.host_page import tool_button
+from tests.test_registry_upstream import upstream_entry
+
+UPSTREAM_SERVER = upstream_entry(
+    "org.example/maps",
+    "1.0.0",
+    title="Maps",
+    remotes=[{"type": "streamable-http", "url": "https://maps.example.org/mcp"}],
+)
+MIRRORED_NAMES = """async () => {
+  const { listServers } = await import("/common/mirror.js");
+  return (await listServers()).map((entry) => entry.name);
+}"""
+
+
+@pytest.fixture
+def upstream_registry() -> Iterator[str]:
+    """An MCP registry on another host listing one remote server."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"servers": [UPSTREAM_SERVER], "metadata": {"count": 1}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["upstream-off", "upstream-on"])
+def test_upstream_registry_servers_reach_the_app_only_when_the_policy_allows(
+    page: Page, tmp_path: Path, app_copy: Path, upstream_registry: str, allowed: bool
+) -> None:
+    device = KioskDevice(tmp_path / "device")
+    workspace = ServerProcess(
+        device.install_dir / "dist",
+        tmp_path / "workspace.log",
+        tmp_path / "workspace.db",
+        allowed_hosts=[f"localhost:{device.port}"],
+        upstreams=[upstream_registry],
+    )
+    policy = parse_policy_toml(
+        f'organization = "Riverside Clinic"\nupstream_registries = {str(allowed).lower()}\n'
+    )
+    spec = BundleSpec(
+        policy=policy,
+        url=device.url + "/",
+        listen=device.listen,
+        install_dir=PurePosixPath(device.install_dir),
+        api_upstream=workspace.url,
+    )
+    bundle_into(tmp_path / "bundle", spec, app_copy)
+    device.install(tmp_path / "bundle")
+    workspace.start()
+    device.start()
+    try:
+        page.goto(device.url + "/")
+        poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
+        expect(tool_button(page, "Workspace", "Save a note")).to_be_visible(timeout=30_000)
+        names = set(page.evaluate(MIRRORED_NAMES))
+        assert {"io.satchel/tools", "io.satchel/workspace"} <= names
+        assert ("org.example/maps" in names) is allowed
+        maps = page.locator("#server-list > li").filter(has=page.get_by_role("heading", name="Maps"))
+        expect(maps).to_have_count(1 if allowed else 0)
+    finally:
+        workspace.stop()
+        device.stop()
