@@ -7,9 +7,12 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+#: How long a cut response stays open after its last bytes before the connection ends.
+LINGER_S = 0.5
 #: Headers that belong to one connection, not to the message (RFC 9110 §7.6.1).
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
 
@@ -87,7 +90,10 @@ class DroppingProxy:
                     if budget is not None and sent + len(chunk) >= budget:
                         self.wfile.write(chunk[: budget - sent])
                         self.wfile.flush()
-                        self.connection.shutdown(socket.SHUT_RDWR)  # the connection is lost mid-body
+                        # Chromium drops body bytes it has not handed to the page yet when the connection fails,
+                        # so give it a moment to pass them on, as a real connection lost after a while does.
+                        time.sleep(LINGER_S)
+                        self.connection.shutdown(socket.SHUT_WR)  # the connection ends mid-body
                         break
                     self.wfile.write(chunk)
                     sent += len(chunk)

@@ -213,6 +213,42 @@ def test_a_dropped_download_resumes_with_a_range_request(
         proxy.stop()
 
 
+def test_a_download_that_keeps_dropping_stops_and_the_next_try_resumes_after_a_reload(
+    page: Page, served: ServerProcess, wasm_site: WasmSite
+) -> None:
+    size = wasm_site.model(MODEL).stat().st_size
+    model_path = f"/models/{MODEL}"
+    # Every response for the model loses its connection after 1/8 of the file, until the test says otherwise.
+    proxy = DroppingProxy(served.port, path=model_path, cut_after=size // 8, drops=1000)
+    proxy.start()
+    try:
+        open_app(page, proxy.url)
+        stopped = call(page, LLAMA, "generate", SHORT)
+        assert "error" in stopped, stopped
+        assert re.search(
+            rf"the download of {MODEL} stopped at [\d.]+ (KB|MB) of 9\.1 MB", stopped["error"]
+        ), stopped
+        tries = proxy.requests_for(model_path)
+        assert 2 <= len(tries) <= 4, "a first request, then immediate resumes while each one makes progress"
+        row = model_row(page)
+        expect(row).to_have_attribute("data-state", "partial")
+        expect(row.locator(".model-state")).to_contain_text("Partly downloaded")
+        (kept,) = store_files(page)
+        assert kept["complete"] is False and 0 < kept["size"] < size
+
+        proxy.drops = 0
+        reload_ready(page)  # a new worker: only the partial file remains
+        resumed = call(page, LLAMA, "generate", SHORT)
+        assert "result" in resumed, resumed
+        ranges = [request.range for request in proxy.requests_for(model_path)]
+        assert ranges[0] is None and len(ranges) == len(tries) + 1, ranges
+        assert ranges[-1] == f"bytes={kept['size']}-", "the next try must continue after what was kept"
+        assert store_files(page) == [{"sha256": wasm_site.sha256(MODEL), "size": size, "complete": True}]
+        expect(row).to_have_attribute("data-state", "stored")
+    finally:
+        proxy.stop()
+
+
 def test_make_available_offline_then_remove_from_the_models_panel(
     page: Page, served: ServerProcess, wasm_site: WasmSite
 ) -> None:
