@@ -73,10 +73,6 @@ def model_row(page: Page, name: str = MODEL) -> Locator:
     return page.locator(f"#model-list > li[data-model='{name}']")
 
 
-def store_files(page: Page) -> list[dict[str, object]]:
-    return stored_models(page)
-
-
 def test_first_use_downloads_with_progress_and_the_model_then_loads_offline(
     page: Page, served: ServerProcess, wasm_site: WasmSite, console: ConsoleWatch
 ) -> None:
@@ -97,7 +93,7 @@ def test_first_use_downloads_with_progress_and_the_model_then_loads_offline(
     assert page.evaluate("window.__persistRequests") >= 1, "persistent storage was not asked for"
     expect(row).to_have_attribute("data-state", "stored")
     expect(row.locator(".model-state")).to_have_text("On this device · 9.1 MB")
-    assert store_files(page) == [{"sha256": wasm_site.sha256(MODEL), "size": 9066112, "complete": True}]
+    assert stored_models(page) == [{"sha256": wasm_site.sha256(MODEL), "size": 9066112, "complete": True}]
 
     go_offline_and_reload(page, served)
     offline = call(page, LLAMA, "generate", SHORT)
@@ -135,7 +131,7 @@ def test_a_model_damaged_in_storage_is_refused_then_downloaded_again_online(
     assert message in refused["error"]
     expect(model_row(page).locator(".model-error")).to_contain_text(message)
     expect(model_row(page)).to_have_attribute("data-state", "missing")
-    assert store_files(page) == [], "the damaged copy must be deleted, never run"
+    assert stored_models(page) == [], "the damaged copy must be deleted, never run"
 
     served.start()
     page.context.set_offline(False)
@@ -169,7 +165,7 @@ def test_a_quota_too_small_says_not_enough_space_and_stores_nothing(
             re.compile(rf"Not enough space for {MODEL}: it needs 9\.1 MB and only [\d.]+ MB is free")
         )
         assert proxy.requests_for(model_path) == []
-        assert store_files(page) == []
+        assert stored_models(page) == []
 
         # From a tool call, in a worker whose estimate shows room: the download goes until the browser refuses a
         # write, then the partial file is deleted.
@@ -181,7 +177,7 @@ def test_a_quota_too_small_says_not_enough_space_and_stores_nothing(
         )
         assert len(proxy.requests_for(model_path)) == 1
         expect(error).to_contain_text("the browser refused to store more")
-        assert store_files(page) == [], "nothing half-stored may remain"
+        assert stored_models(page) == [], "nothing half-stored may remain"
 
         # With room again, the model arrives.
         cdp.send("Storage.overrideQuotaForOrigin", {"origin": proxy.url})
@@ -208,7 +204,7 @@ def test_a_dropped_download_resumes_with_a_range_request(
         assert second.range is not None, "the second request did not resume"
         resumed_at = int(re.fullmatch(r"bytes=(\d+)-", second.range).group(1))  # type: ignore[union-attr]
         assert 0 < resumed_at <= size // 2, second.range
-        assert store_files(page) == [{"sha256": wasm_site.sha256(MODEL), "size": size, "complete": True}]
+        assert stored_models(page) == [{"sha256": wasm_site.sha256(MODEL), "size": size, "complete": True}]
     finally:
         proxy.stop()
 
@@ -233,7 +229,7 @@ def test_a_download_that_keeps_dropping_stops_and_the_next_try_resumes_after_a_r
         row = model_row(page)
         expect(row).to_have_attribute("data-state", "partial")
         expect(row.locator(".model-state")).to_contain_text("Partly downloaded")
-        (kept,) = store_files(page)
+        (kept,) = stored_models(page)
         assert kept["complete"] is False and 0 < kept["size"] < size
 
         proxy.drops = 0
@@ -243,7 +239,7 @@ def test_a_download_that_keeps_dropping_stops_and_the_next_try_resumes_after_a_r
         ranges = [request.range for request in proxy.requests_for(model_path)]
         assert ranges[0] is None and len(ranges) == len(tries) + 1, ranges
         assert ranges[-1] == f"bytes={kept['size']}-", "the next try must continue after what was kept"
-        assert store_files(page) == [{"sha256": wasm_site.sha256(MODEL), "size": size, "complete": True}]
+        assert stored_models(page) == [{"sha256": wasm_site.sha256(MODEL), "size": size, "complete": True}]
         expect(row).to_have_attribute("data-state", "stored")
     finally:
         proxy.stop()
@@ -258,12 +254,12 @@ def test_make_available_offline_then_remove_from_the_models_panel(
     row.get_by_role("button", name="Make available offline").click()
     expect(row).to_have_attribute("data-state", "stored", timeout=30_000)
     expect(row.locator(".model-state")).to_have_text("On this device · 8.0 MB")
-    assert [m["sha256"] for m in store_files(page)] == [wasm_site.sha256("tiny-whisper.bin")]
+    assert [m["sha256"] for m in stored_models(page)] == [wasm_site.sha256("tiny-whisper.bin")]
 
     row.get_by_role("button", name="Remove").click()
     expect(row).to_have_attribute("data-state", "missing")
     expect(row.get_by_role("button", name="Remove")).to_have_count(0)
-    assert store_files(page) == []
+    assert stored_models(page) == []
     # Still listed after a reload, as not stored.
     reload_ready(page)
     expect(model_row(page, "tiny-whisper.bin")).to_have_attribute("data-state", "missing")
@@ -284,5 +280,5 @@ def test_a_model_kept_by_an_earlier_version_moves_to_the_store_and_works_offline
     go_offline_and_reload(page, served)
     offline = call(page, LLAMA, "generate", SHORT)
     assert "result" in offline, offline
-    assert [m["sha256"] for m in store_files(page)] == [wasm_site.sha256(MODEL)]
+    assert [m["sha256"] for m in stored_models(page)] == [wasm_site.sha256(MODEL)]
     assert page.evaluate("caches.has('satchel-models')") is False
