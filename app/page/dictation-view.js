@@ -30,10 +30,12 @@ export function startDictation(panel, { host, policy }) {
   /** the note whose steps are running, and how to cancel them */
   let busy = null;
   let stopRecording = null;
+  /** the id of the note being recorded, if any */
+  let recordingNote = null;
 
   const notes = notesPanel(
     { list: $("note-list"), search: $("note-search"), exportAll: $("export-notes") },
-    { busyNote: () => busy?.id ?? null, onFinish: (id) => run(id), onSync: (id) => run(id) },
+    { busyNote: () => busy?.id ?? recordingNote, onFinish: (id) => run(id), onSync: (id) => run(id) },
   );
 
   const say = (text) => (message.textContent = text);
@@ -93,6 +95,7 @@ export function startDictation(panel, { host, policy }) {
       say(error.message);
       return;
     }
+    recordingNote = note.id;
     await notes.refresh();
     let shown = 0;
     timer.textContent = clock(0);
@@ -102,6 +105,7 @@ export function startDictation(panel, { host, policy }) {
     }, 200);
     stopRecording = async () => {
       stopRecording = null;
+      recordingNote = null;
       clearInterval(ticking);
       recordButton.disabled = true;
       try {
@@ -183,6 +187,7 @@ export function startDictation(panel, { host, policy }) {
     }
   }
   redactBox.addEventListener("change", () => setMeta(REDACT_SETTING, redactBox.checked));
+  showRedactSetting();
 
   /** Queued notes take the status of their outbox entry (sent, failed) whenever the outbox changes. */
   async function reconcileQueued() {

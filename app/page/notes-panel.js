@@ -54,7 +54,7 @@ export function notesPanel({ list, search, exportAll }, actions) {
         { class: "note-facts" },
         h("time", { datetime: new Date(note.createdAt).toISOString() }, new Date(note.createdAt).toLocaleString()),
         ` · ${note.durationS.toFixed(1)} s · `,
-        h("span", { class: "badge note-stage" }, busy ? "in progress" : unfinished && note.stage !== "recording" ? `interrupted: ${STAGE_TEXT[note.stage]}` : STAGE_TEXT[note.stage]),
+        h("span", { class: "badge note-stage" }, busy ? "in progress" : unfinished ? `interrupted: ${STAGE_TEXT[note.stage]}` : STAGE_TEXT[note.stage]),
         " ",
         h("span", { class: "badge note-sync", dataset: { sync: note.sync.status } }, SYNC_TEXT[note.sync.status]),
       ),

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserType, Page, expect
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ConsoleWatch, ServerProcess, poll
+from satchel.build import build_app
+from satchel.policy import parse_policy_toml
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, REPO, ConsoleWatch, ServerProcess, poll
 from tests.e2e.host_page import open_ready
 from tests.wasm.conftest import spoken_wav
 
@@ -131,3 +133,55 @@ def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
         "version": 2,
         "stores": ["approvals", "audio", "meta", "notes", "queue", "servers", "tools"],
     }
+
+
+def test_the_redaction_setting_is_kept_and_a_policy_that_requires_redaction_locks_it(
+    page: Page, server: ServerProcess, tmp_path: Path
+) -> None:
+    open_ready(page, server.url)
+    setting = page.get_by_label("Redact personal data before syncing")
+    expect(setting).to_be_checked()
+    setting.uncheck()
+    stored = "async () => (await (await import('/common/mirror.js')).getMeta('dictation.redactBeforeSync')) === false"
+    poll(page, stored)
+    page.reload()
+    open_ready(page, server.url)
+    expect(setting).not_to_be_checked()
+    expect(setting).to_be_enabled()
+
+    managed_dist = tmp_path / "managed"
+    policy = 'organization = "Riverside Clinic"\n[sync]\nredact_before_sync = true\n'
+    build_app(
+        REPO / "app", managed_dist, node_modules=REPO / "node_modules", policy=parse_policy_toml(policy)
+    )
+    managed = ServerProcess(managed_dist, tmp_path / "managed.log", tmp_path / "managed.db")
+    managed.start()
+    try:
+        open_ready(page, managed.url)
+        expect(setting).to_be_checked()
+        expect(setting).to_be_disabled()
+        expect(page.locator("#redact-managed")).to_have_text("Managed by your organisation")
+    finally:
+        managed.stop()
+
+
+def test_a_reload_while_recording_keeps_what_was_recorded(
+    browser_type: BrowserType, server: ServerProcess
+) -> None:
+    fake_microphone = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    browser = browser_type.launch(executable_path=CHROMIUM, args=fake_microphone, headless=True)
+    try:
+        page = browser.new_page()
+        open_ready(page, server.url)
+        page.get_by_role("button", name="Record").click()
+        expect(page.locator("#note-list .note-stage")).to_have_text("in progress")
+        expect(page.locator("#record-timer")).to_have_text("0:06", timeout=20_000)
+        page.reload()
+        open_ready(page, server.url)
+        [note] = page.evaluate(NOTES)
+        assert note["stage"] == "recording" and note["audio"]["chunks"] >= 1 and note["durationS"] >= 5
+        item = page.locator("#note-list > li")
+        expect(item.locator(".note-stage")).to_have_text("interrupted: recording")
+        expect(item.get_by_role("button", name="Continue")).to_be_visible()
+    finally:
+        browser.close()

@@ -330,3 +330,23 @@ def test_dictation_offline_gives_transcript_summary_and_a_note_synced_exactly_on
         check_against_native(page, recorded, servers, models, "fake microphone, offline", recorded_seconds)
         check_against_native(page, resumed, servers, models, "upload resumed after a reload", None)
     assert console.csp_violations() == []
+
+
+def test_a_cancelled_transcription_keeps_the_note_and_continue_finishes_it(
+    microphone: Browser, served: ServerProcess, speech: Path
+) -> None:
+    page = microphone.new_page()
+    open_ready(page, served.url)
+    page.locator("#audio-file").set_input_files(speech)
+    expect(page.locator("#dictation-progress")).to_contain_text("Transcribing with whisper")
+    page.locator("#dictation-progress").get_by_role("button", name="Cancel").click()
+    expect(page.locator("#dictation-message")).to_contain_text("Cancelled. The note is kept")
+    expect(page.locator("#dictation-progress")).to_be_hidden()
+    [kept] = notes(page)
+    assert kept["stage"] == "recorded" and kept["transcript"] is None and kept["audio"]["chunks"] == 2
+
+    note_item(page, kept["id"]).get_by_role("button", name="Continue").click()
+    page.locator("#approval-dialog").get_by_role("button", name="Allow once").click(timeout=STEP_TIMEOUT_MS)
+    finished = wait_for_note(page, 1, "done", "sent")
+    assert finished["id"] == kept["id"] and word_error_rate(SPOKEN, finished["transcript"]) <= WER_LIMIT
+    assert [key for key, _, _ in workspace_notes(served.db_path)] == [kept["sync"]["key"]]
