@@ -38,7 +38,8 @@ def kiosk_doc(spec: BundleSpec) -> str:
     else:
         port = urlsplit(spec.api_base).port
         api = f"""Both configs pass `/mcp/` and `/v0.1/` (the workspace and the registry API) to `satchel serve` at
-{spec.api_base}, unbuffered. Run it next to the web server, accepting the app's own address:
+{spec.api_base}, unbuffered (nginx resolves that host name when it starts). Run it next to the web server,
+accepting the app's own address:
 
       satchel serve --dist {root}/dist --host 127.0.0.1 --port {port} --allowed-host {netloc} \\
           --db /var/lib/satchel/workspace.db

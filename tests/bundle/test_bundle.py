@@ -234,7 +234,7 @@ def test_models_are_pre_placed_verified_and_served_by_their_wasm_server(
     catalog, store = model_store
     spec = BundleSpec(policy=policy, url=URL, models=("test-asr",))
     options = {"catalog_path": catalog, "models_dir": store, "wasm_dir": wasm_dir}
-    bundle_into(tmp_path / "b", spec, app_copy, **options)
+    folder = bundle_into(tmp_path / "b", spec, app_copy, **options)
     placed = tmp_path / "b" / "dist" / "models" / "test-asr.bin"
     assert placed.read_bytes() == (store / "test-asr.bin").read_bytes()
     index = json.loads((tmp_path / "b" / "dist" / "models" / "models.json").read_text())
@@ -249,8 +249,9 @@ def test_models_are_pre_placed_verified_and_served_by_their_wasm_server(
     assert (tmp_path / "b" / "dist" / "wasm" / "whisper-server.wasm").read_bytes().startswith(b"\0asm")
     assert "io.satchel/llama" not in json.dumps(registry)
     assert verify_bundle(tmp_path / "b").ok
-    bundle_into(tmp_path / "b.tar.gz", spec, app_copy, **options)
+    archive = bundle_into(tmp_path / "b.tar.gz", spec, app_copy, **options)
     assert verify_bundle(tmp_path / "b.tar.gz").ok
+    assert archive.sha256sums == folder.sha256sums  # same inputs, same bytes, model and server included
 
 
 def test_a_bundled_model_needs_its_wasm_server(
@@ -423,3 +424,21 @@ def test_cli_bundle_without_out_or_into_a_used_folder_fails_clearly(tmp_path: Pa
         == "Error: --release 'next' must be dotted numbers such as 2026.11.25 or 3 (compared part by part)\n"
     )
     shutil.rmtree(used)
+
+
+def test_kiosk_doc_says_how_to_run_the_workspace_behind_the_proxy(policy: Policy) -> None:
+    from satchel.bundle.kiosk_doc import kiosk_doc
+
+    proxied = kiosk_doc(
+        BundleSpec(policy=policy, url=URL, release="7", api_upstream="http://127.0.0.1:8471/")
+    )
+    assert "release **7**" in proxied
+    assert (
+        "satchel serve --dist /opt/satchel/dist --host 127.0.0.1 --port 8471 --allowed-host satchel.example.org"
+        in (proxied)
+    )
+    static = kiosk_doc(BundleSpec(policy=policy, url=URL))
+    assert (
+        "satchel serve --dist" not in static.split("## 3.")[0].split("make a bundle with `--api-upstream`")[0]
+    )
+    assert "there is no workspace" in static
