@@ -121,7 +121,8 @@ export async function ensureModel(file, options = {}) {
 
 /** @returns {Promise<{sha256: string, size: number, complete: boolean}[]>} */
 export async function storedModels() {
-  const dir = await storeDir();
+  const dir = await storeDir({ create: false });
+  if (!dir) return [];
   const models = [];
   for await (const [name, handle] of dir.entries()) {
     const complete = !name.endsWith(PART);
@@ -167,9 +168,15 @@ function withLock(sha256, task) {
   return navigator.locks.request(`satchel-model ${sha256}`, task);
 }
 
-async function storeDir() {
+/** The store's folder; with `create: false`, null while nothing was ever stored. */
+async function storeDir({ create = true } = {}) {
   const root = await navigator.storage.getDirectory();
-  return root.getDirectoryHandle(STORE_DIR, { create: true });
+  try {
+    return await root.getDirectoryHandle(STORE_DIR, { create });
+  } catch (error) {
+    if (!create && error?.name === "NotFoundError") return null;
+    throw error;
+  }
 }
 
 /** @param {FileSystemDirectoryHandle} dir @param {string} name */

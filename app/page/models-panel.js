@@ -36,9 +36,16 @@ export function modelsView(list, { servers }) {
   const failures = new Map();
   let persistenceAsked = false;
 
+  /** Never rejects: a browser without OPFS gets a message here, and the rest of the app goes on. */
   async function refresh() {
-    const [entries, kept] = await Promise.all([servers(), storedModels()]);
-    models = listModels(entries, kept);
+    let kept;
+    try {
+      kept = await storedModels();
+    } catch (error) {
+      list.replaceChildren(h("li", { class: "model-error", role: "alert" }, `Models cannot be kept in this browser: ${error.message}`));
+      return;
+    }
+    models = listModels(await servers(), kept);
     stored = new Map();
     for (const model of kept) stored.set(model.sha256, [...(stored.get(model.sha256) ?? []), model]);
     render();
