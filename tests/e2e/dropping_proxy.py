@@ -1,6 +1,7 @@
 """An HTTP proxy in front of a `satchel serve` process that logs every request and can lose a connection mid-file:
 the first `drops` responses for one path stop after `cut_after` body bytes and the socket closes, as when a phone
-loses its signal during a download. Tests read `requests` to see what the browser asked for (a `Range` header)."""
+loses its signal during a download; `pace_s` slows that path down (a pause per 64 KB), as a slow network does. Tests
+read `requests` to see what the browser asked for (a `Range` header)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,14 @@ class ProxiedRequest:
 
 
 class DroppingProxy:
-    def __init__(self, upstream_port: int, *, path: str, cut_after: int, drops: int = 1) -> None:
+    def __init__(
+        self, upstream_port: int, *, path: str, cut_after: int = 0, drops: int = 0, pace_s: float = 0.0
+    ) -> None:
         self.upstream = f"127.0.0.1:{upstream_port}"
         self.path = path
         self.cut_after = cut_after
         self.drops = drops
+        self.pace_s = pace_s
         self.requests: list[ProxiedRequest] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -85,6 +89,7 @@ class DroppingProxy:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 budget = proxy.cut_after if proxy._take_drop(path) else None
+                pause = proxy.pace_s if path == proxy.path else 0.0
                 sent = 0
                 while chunk := answer.read1(65536):
                     if budget is not None and sent + len(chunk) >= budget:
@@ -97,6 +102,9 @@ class DroppingProxy:
                         break
                     self.wfile.write(chunk)
                     sent += len(chunk)
+                    if pause:
+                        self.wfile.flush()
+                        time.sleep(pause)
                 upstream.close()
                 self.close_connection = True
 

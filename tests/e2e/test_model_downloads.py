@@ -146,7 +146,7 @@ def test_a_quota_too_small_says_not_enough_space_and_stores_nothing(
     page: Page, served: ServerProcess, wasm_site: WasmSite
 ) -> None:
     model_path = f"/models/{MODEL}"
-    proxy = DroppingProxy(served.port, path=model_path, cut_after=0, drops=0)  # it only logs requests here
+    proxy = DroppingProxy(served.port, path=model_path)  # it only logs requests here
     proxy.start()
     try:
         open_app(page, proxy.url)
@@ -241,6 +241,39 @@ def test_a_download_that_keeps_dropping_stops_and_the_next_try_resumes_after_a_r
         assert ranges[-1] == f"bytes={kept['size']}-", "the next try must continue after what was kept"
         assert stored_models(page) == [{"sha256": wasm_site.sha256(MODEL), "size": size, "complete": True}]
         expect(row).to_have_attribute("data-state", "stored")
+    finally:
+        proxy.stop()
+
+
+def test_the_page_and_a_worker_never_download_the_same_model_at_once(
+    page: Page, served: ServerProcess, wasm_site: WasmSite
+) -> None:
+    model_path = f"/models/{MODEL}"
+    proxy = DroppingProxy(served.port, path=model_path, pace_s=0.01)  # about 1.5 s for the whole model
+    proxy.start()
+    try:
+        open_app(page, proxy.url)
+        page.evaluate(
+            "([server, args]) => { window.__call = window.wasmCalls.call(server, 'generate', args); }",
+            [LLAMA, SHORT],
+        )
+        expect(model_row(page)).to_have_attribute(
+            "data-state", "downloading"
+        )  # the worker holds the model's lock
+        # The page asks for the same model meanwhile (as a kiosk's pre-loading does): it waits, then finds it stored.
+        ensured = page.evaluate(
+            """async (name) => {
+              const { ensureModel, modelFiles } = await import('/common/model-store.js');
+              const { listServers, localConfig } = await import('/common/mirror.js');
+              const files = (await listServers()).flatMap((server) => modelFiles(localConfig(server)));
+              return ensureModel(files.find((file) => file.url.endsWith('/' + name)));
+            }""",
+            MODEL,
+        )
+        assert ensured == {"sha256": wasm_site.sha256(MODEL), "size": wasm_site.model(MODEL).stat().st_size}
+        result = page.evaluate("window.__call")
+        assert "result" in result, result
+        assert len(proxy.requests_for(model_path)) == 1, "the model was downloaded twice"
     finally:
         proxy.stop()
 
