@@ -73,7 +73,7 @@ export function startDictation(panel, { host, policy }) {
         },
       });
     } catch (error) {
-      say(busy.controller.signal.aborted ? "Cancelled. The note is kept: press Continue to finish it." : `${error.message} The note is kept: press Continue to try again.`);
+      say(busy.controller.signal.aborted ? "Cancelled. The note is kept as far as it got." : `${error.message} The note is kept.`);
       offerSpeechFallback();
     } finally {
       busy = null;
@@ -159,9 +159,9 @@ export function startDictation(panel, { host, policy }) {
     busy = { id: note.id, controller };
     setIdle(false);
     try {
-      const session = listen({ onText: (text) => showProgress({ label: "Listening (browser speech service)…", text }) });
+      const session = listen({ onText: (text) => showProgress({ label: "Listening (browser speech service)… press Cancel to stop listening", text }) });
       controller.signal.addEventListener("abort", () => session.stop());
-      showProgress({ label: "Listening (browser speech service)… press Cancel to stop", text: "" });
+      showProgress({ label: "Listening (browser speech service)… press Cancel to stop listening", text: "" });
       const transcript = await session.done;
       await flow.saveTranscript(note.id, transcript, { tool: "SpeechRecognition", server: "browser", detail: "Web Speech API; audio may have left the device" });
     } catch (error) {

@@ -7,6 +7,8 @@ The whole flow with the real models (record → transcript → summary → synce
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,24 @@ NOTES = """async () => {
   const { listNotes } = await import('/common/notes.js');
   return await listNotes();
 }"""
+
+
+#: A stand-in for the browser's speech service (Chrome's sends audio to its servers, which a test cannot reach):
+#: it hears SPOKEN_TEXT once started and ends when stopped, as SpeechRecognition does.
+SPOKEN_TEXT = (
+    "The report is due on Friday. Write to maria.lopez@example.org about the budget. The rest can wait."
+)
+FAKE_SPEECH_SERVICE = """
+window.__speechStarts = 0;
+window.SpeechRecognition = window.webkitSpeechRecognition = class {
+  start() {
+    window.__speechStarts += 1;
+    const result = Object.assign([{ transcript: TEXT }], { isFinal: true });
+    setTimeout(() => this.onresult({ resultIndex: 0, results: [result] }), 50);
+  }
+  stop() { setTimeout(() => this.onend(), 20); }
+};
+""".replace("TEXT", json.dumps(SPOKEN_TEXT))
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +75,7 @@ def test_a_refused_microphone_says_so_and_keeps_no_note(
 def test_without_a_whisper_model_the_speech_service_is_offered_with_its_warning_and_not_used(
     page: Page, server: ServerProcess, speech: Path, console: ConsoleWatch
 ) -> None:
-    page.add_init_script(
-        # Count any use of the browser's speech service: it must only start when the user asks for it.
-        "window.__speechStarts = 0;"
-        "window.webkitSpeechRecognition = class { start() { window.__speechStarts += 1; } stop() {} };"
-    )
+    page.add_init_script(FAKE_SPEECH_SERVICE)  # counts starts: it must only start when the user asks
     open_ready(page, server.url)
     fallback = page.locator("#speech-fallback")
     expect(fallback).to_be_visible()
@@ -185,3 +201,35 @@ def test_a_reload_while_recording_keeps_what_was_recorded(
         expect(item.get_by_role("button", name="Continue")).to_be_visible()
     finally:
         browser.close()
+
+
+def test_browser_speech_then_extractive_summary_then_a_redacted_note_in_the_workspace(
+    page: Page, server: ServerProcess
+) -> None:
+    page.add_init_script(FAKE_SPEECH_SERVICE)
+    open_ready(page, server.url)
+    page.get_by_role("button", name="Dictate with the browser's speech service").click()
+    progress = page.locator("#dictation-progress")
+    expect(page.locator("#dictation-message")).to_have_text("")
+    expect(progress).to_contain_text(SPOKEN_TEXT)
+    progress.get_by_role("button", name="Cancel").click()  # stops listening; what was heard is kept
+    page.locator("#approval-dialog").get_by_role("button", name="Allow once").click(timeout=60_000)
+    [note] = poll(
+        page, f"async () => {{ const n = await ({NOTES})(); return n[0]?.sync.status === 'sent' && n; }}"
+    )
+    assert page.evaluate("window.__speechStarts") == 1
+    assert note["transcript"] == SPOKEN_TEXT
+    assert note["madeBy"]["transcript"]["server"] == "browser"
+    assert note["madeBy"]["summary"] == {
+        "tool": "summarize_extractive",
+        "server": "io.satchel/tools",
+        "detail": "TextRank; no local language model on this device",
+    }
+    assert note["summary"] and set(note["summary"].split()) <= set(SPOKEN_TEXT.split())
+    item = page.locator("#note-list > li")
+    expect(item.locator(".note-made-by")).to_contain_text("Summary: summarize_extractive on io.satchel/tools")
+    expect(item.locator(".note-made-by")).to_contain_text("Redacted before syncing.")
+    with sqlite3.connect(server.db_path) as db:
+        [(body,)] = db.execute("SELECT body FROM notes").fetchall()
+    assert "maria.lopez@example.org" not in body and "[EMAIL]" in body
+    assert "maria.lopez@example.org" in note["transcript"], "the note on the device keeps what was said"
