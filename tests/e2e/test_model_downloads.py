@@ -193,7 +193,7 @@ def test_a_dropped_download_resumes_with_a_range_request(
     page: Page, served: ServerProcess, wasm_site: WasmSite
 ) -> None:
     size = wasm_site.model(MODEL).stat().st_size
-    proxy = DroppingProxy(served.port, path=f"/models/{MODEL}", cut_after=size // 2)
+    proxy = DroppingProxy(served.port, path=f"/models/{MODEL}", cut_after=size // 2, drops=1)
     proxy.start()
     try:
         open_app(page, proxy.url)
