@@ -52,6 +52,35 @@ def call(request_id: int, name: str, arguments: dict[str, Any]) -> str:
     return json.dumps(message)
 
 
+def built_servers() -> dict[tuple[str, str], Path]:
+    """(platform, server) → the native stdio and WASM reactor servers, built (or reused) by `satchel wasm`."""
+    return {(b.platform, b.server): b.path for b in build_servers(["native", "wasm"], log=lambda _line: None)}
+
+
+def generate_calls(tokens: int) -> tuple[str, str]:
+    """The warm-up `generate` call (loads the model) and the timed one: greedy, up to `tokens` tokens."""
+    warmup = call(1, "generate", {"prompt": "Hello", "max_tokens": 2})
+    return warmup, call(2, "generate", {"prompt": PROMPT, "max_tokens": tokens})
+
+
+def transcribe_calls(wav: Path) -> tuple[str, str]:
+    """The warm-up `transcribe` call (its first second of audio; loads the model) and the timed one (all of it)."""
+    audio = wav.read_bytes()
+    warmup = call(1, "transcribe", {"audio": base64.b64encode(audio[:32044]).decode()})
+    return warmup, call(2, "transcribe", {"audio": base64.b64encode(audio).decode()})
+
+
+def tiny_quantisations(tiny_llama: Path, folder: Path) -> list[tuple[str, Path]]:
+    """The tiny F16 model and its Q8_0 and Q4_0 quantisations (llama.cpp's quantiser), which exercise ggml's
+    quantised WASM SIMD kernels, as (quantisation, file)."""
+    models = [("F16", tiny_llama)]
+    for quantisation in ("Q8_0", "Q4_0"):
+        quantised = folder / f"tiny-llama-{quantisation.lower()}.gguf"
+        quantize_gguf(tiny_llama, quantised, quantisation)
+        models.append((quantisation, quantised))
+    return models
+
+
 def time_native(
     server: Path, model: Path, warmup: str, timed: str, *extra: str
 ) -> tuple[float, dict[str, Any]]:
@@ -129,24 +158,18 @@ def main() -> None:
     parser.add_argument("--audio-seconds", type=float, default=10.0)
     options = parser.parse_args()
 
-    servers = {
-        (b.platform, b.server): b.path for b in build_servers(["native", "wasm"], log=lambda _line: None)
-    }
+    servers = built_servers()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         tiny_llama, tiny_whisper = make_tiny_models(folder, log=lambda _line: None)
-        llama = options.llama_model or tiny_llama
         whisper = options.whisper_model or tiny_whisper
 
-        warmup = call(1, "generate", {"prompt": "Hello", "max_tokens": 2})
-        timed = call(2, "generate", {"prompt": PROMPT, "max_tokens": options.tokens})
-        models = [llama]
-        if options.llama_model is None:
-            # The tiny model is F16; its Q8_0 and Q4_0 quantisations exercise ggml's quantised WASM SIMD kernels.
-            for quantisation in ("Q8_0", "Q4_0"):
-                quantised = folder / f"tiny-llama-{quantisation.lower()}.gguf"
-                quantize_gguf(llama, quantised, quantisation)
-                models.append(quantised)
+        warmup, timed = generate_calls(options.tokens)
+        models = (
+            [options.llama_model]
+            if options.llama_model
+            else [m for _, m in tiny_quantisations(tiny_llama, folder)]
+        )
         for model in models:
             print(f"llama: {model.name}, greedy generate of up to {options.tokens} tokens")
             rates: dict[str, float] = {}
@@ -169,9 +192,7 @@ def main() -> None:
             print(f"  wasm / native (1 thread): {ratio:.2f}x")
 
         wav = speech_wav(folder, options.audio_seconds)
-        audio = base64.b64encode(wav.read_bytes()).decode()
-        warmup = call(1, "transcribe", {"audio": base64.b64encode(wav.read_bytes()[:32044]).decode()})
-        timed = call(2, "transcribe", {"audio": audio})
+        warmup, timed = transcribe_calls(wav)
         print(
             f"whisper: {whisper.name}, transcribe {options.audio_seconds:.0f} s of speech (real-time factor)"
         )
