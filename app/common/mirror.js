@@ -4,6 +4,8 @@
 import { getAll, getOne, putOne, transact } from "./db.js";
 
 export const LOCAL_META_KEY = "io.satchel/local";
+/** The build's registry snapshot: its bundled servers (satchel/build/registry_snapshot.py), precached. */
+export const SNAPSHOT_URL = "/registry.json";
 export const OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official";
 
 /** @typedef {{name: string, server: any, official: any, syncedAt: number}} MirroredServer */

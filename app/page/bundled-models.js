@@ -1,27 +1,30 @@
 // A kiosk's first launch: the models its admin bundled (`satchel bundle --model`) are stored for offline use at once,
 // without waiting for a tool to need them, so the device works with the network cut from the first launch on.
 //
-// Only bundles list pre-placed models, in /models/models.json (written by satchel/bundle/models.py); any other site
-// has no such file and nothing happens. Models go through the model store like every other (verified, kept in OPFS,
-// progress and failures broadcast to the Models panel); one already stored is not fetched or read again.
-import { ensureModel, storedModels } from "../common/model-store.js";
+// A bundle builds its site with the WASM servers that run the chosen models, so the bundled models are exactly the
+// model files of the local servers in the build's registry snapshot (precached, so readable offline too), and a
+// bundle says it is one in the page (`<meta name="satchel-release">`, empty for a plain build, which pre-loads
+// nothing: there a model is fetched when a tool first needs it or the user asks). Models go through the model
+// store like every other (verified, kept in OPFS, progress and failures broadcast to the Models panel); one
+// already stored is not fetched or read again.
+import { localConfig, SNAPSHOT_URL } from "../common/mirror.js";
+import { ensureModel, modelFiles, storedModels } from "../common/model-store.js";
 
-export const BUNDLED_MODELS_URL = "/models/models.json";
+/** The bundle release this page belongs to, or "" for a plain build. */
+export const bundleRelease = () => document.querySelector('meta[name="satchel-release"]')?.content ?? "";
 
 /**
- * The bundle's models, or [] when this site is not a bundle or the list cannot be read now (offline).
+ * The bundle's models ([] when this site is not a bundle).
  * @returns {Promise<{url: string, sha256: string, size: number}[]>}
  */
 async function bundledModels() {
-  let response;
-  try {
-    response = await fetch(BUNDLED_MODELS_URL, { cache: "no-store" });
-  } catch {
-    return [];
-  }
-  if (!response.ok) return [];
-  const index = await response.json();
-  return (index.models ?? []).map(({ url, sha256, size }) => ({ url, sha256, size }));
+  if (!bundleRelease()) return [];
+  const response = await fetch(SNAPSHOT_URL);
+  if (!response.ok) throw new Error(`cannot read the registry snapshot: HTTP ${response.status}`);
+  const snapshot = await response.json();
+  return (snapshot.servers ?? []).flatMap((entry) =>
+    modelFiles(localConfig(entry)).map(({ url, sha256, size }) => ({ url, sha256, size })),
+  );
 }
 
 /**

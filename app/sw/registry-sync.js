@@ -5,10 +5,9 @@
 // registries on, only the servers this site itself provides. `satchel serve` lists those (the build's own local
 // servers, and the workspace on this origin) together with whatever its `--upstream` registries list; an entry that
 // is neither a server of the build's snapshot nor a remote on this origin came from an upstream registry.
-import { getMeta, OFFICIAL_META_KEY, remoteUrl, setMeta, storeRegistryEntries } from "../common/mirror.js";
+import { getMeta, OFFICIAL_META_KEY, remoteUrl, setMeta, SNAPSHOT_URL, storeRegistryEntries } from "../common/mirror.js";
 import { serverAllowed } from "../common/policy.js";
 
-export const SNAPSHOT_URL = "/registry.json";
 const SYNCED_UNTIL = "registry.syncedUntil";
 const PAGE_SIZE = 100;
 

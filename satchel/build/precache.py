@@ -50,7 +50,5 @@ def write_service_worker(ctx: BuildContext) -> None:
     ctx.template_vars["build_hash"] = digest
     ctx.add(
         SERVICE_WORKER,
-        render_template(
-            ctx, SERVICE_WORKER_TEMPLATE, precache=manifest, shell="/" + SHELL, release=ctx.release
-        ),
+        render_template(ctx, SERVICE_WORKER_TEMPLATE, precache=manifest, shell="/" + SHELL),
     )

@@ -35,6 +35,9 @@ def render_template(ctx: BuildContext, name: str, **extra: object) -> bytes:
 
 
 def render_templates(ctx: BuildContext) -> None:
+    # Pages and the service worker know the bundle release (None for a plain build): a kiosk's page pre-loads
+    # the models its admin bundled, and its service worker refuses to go back to a lower release.
+    ctx.template_vars["release"] = ctx.release
     for source in ctx.source_files():
         rel = ctx.relative(source)
         is_partial = source.name.startswith("_")  # included by other templates, not a page of its own
