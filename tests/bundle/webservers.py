@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
-from tests.e2e.harness import free_port, wait_until_listening
+from tests.e2e.harness import ServerProcess, free_port, wait_until_listening
 
 NGINX = "/usr/sbin/nginx"
 CADDY = "/usr/bin/caddy"
@@ -97,6 +98,17 @@ class KioskDevice:
 
     def stop(self) -> None:
         self.server.stop()
+
+    def workspace(self, folder: Path, *, upstreams: Sequence[str] = ()) -> ServerProcess:
+        """The `satchel serve` that the device's nginx proxies `/mcp/` and `/v0.1/` to (not started), accepting the
+        device's Host; its log and notes database go in `folder`."""
+        return ServerProcess(
+            self.install_dir / "dist",
+            folder / "workspace.log",
+            folder / "workspace.db",
+            allowed_hosts=[f"localhost:{self.port}"],
+            upstreams=upstreams,
+        )
 
 
 __all__ = ["KioskDevice", "WebServer", "available", "free_port"]

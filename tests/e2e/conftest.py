@@ -19,12 +19,16 @@ def site(tmp_path: Path) -> BuiltSite:
     return built
 
 
-@pytest.fixture
-def server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db")
+def _serve(dist: Path, tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
+    yield from _serve(site.dist_dir, tmp_path)
 
 
 @pytest.fixture
@@ -36,3 +40,9 @@ def console(page: Page) -> ConsoleWatch:
 def wasm_site(tmp_path_factory: pytest.TempPathFactory) -> WasmSite:
     """The app with both WASM servers and their tiny models, built once per session; tests must not change it."""
     return build_wasm_site(tmp_path_factory.mktemp("wasm-site"))
+
+
+@pytest.fixture
+def served(wasm_site: WasmSite, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`wasm_site` served by a real `satchel serve` of its own."""
+    yield from _serve(wasm_site.dist, tmp_path)

@@ -18,7 +18,7 @@ from satchel.bundle import BundleSpec
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into
 from tests.bundle.webservers import KioskDevice
-from tests.e2e.harness import ServerProcess, poll
+from tests.e2e.harness import poll
 from tests.e2e.host_page import tool_button
 from tests.test_registry_upstream import upstream_entry
 
@@ -64,13 +64,7 @@ def test_upstream_registry_servers_reach_the_app_only_when_the_policy_allows(
     page: Page, tmp_path: Path, app_copy: Path, upstream_registry: str, allowed: bool
 ) -> None:
     device = KioskDevice(tmp_path / "device")
-    workspace = ServerProcess(
-        device.install_dir / "dist",
-        tmp_path / "workspace.log",
-        tmp_path / "workspace.db",
-        allowed_hosts=[f"localhost:{device.port}"],
-        upstreams=[upstream_registry],
-    )
+    workspace = device.workspace(tmp_path, upstreams=[upstream_registry])
     policy = parse_policy_toml(
         f'organization = "Riverside Clinic"\nupstream_registries = {str(allowed).lower()}\n'
     )

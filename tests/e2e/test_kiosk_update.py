@@ -114,12 +114,7 @@ def kiosk(tmp_path: Path, app_copy: Path) -> Iterator[Kiosk]:
     (built, *_) = build_servers(["wasm"], log=lambda _line: None)
 
     device = KioskDevice(tmp_path / "device")
-    workspace = ServerProcess(
-        device.install_dir / "dist",
-        tmp_path / "workspace.log",
-        tmp_path / "workspace.db",
-        allowed_hosts=[f"localhost:{device.port}"],
-    )
+    workspace = device.workspace(tmp_path)
     bundles, builds = {}, {}
     for release in ("1", "2"):
         spec = BundleSpec(

@@ -10,10 +10,7 @@ Every test uses its own browser context (its own OPFS), against the one site of 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.dropping_proxy import DroppingProxy
@@ -59,14 +56,6 @@ REPORT_QUOTA = """
   };
 }
 """
-
-
-@pytest.fixture
-def served(wasm_site: WasmSite, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(wasm_site.dist, tmp_path / "server.log", tmp_path / "workspace.db")
-    process.start()
-    yield process
-    process.stop()
 
 
 def model_row(page: Page, name: str = MODEL) -> Locator:

@@ -12,7 +12,6 @@ Downloads themselves (progress, resume, damaged copies, quota, removal) are test
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,14 +40,6 @@ def native() -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return spoken_wav(tmp_path_factory.mktemp("audio"))
-
-
-@pytest.fixture
-def served(wasm_site: WasmSite, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(wasm_site.dist, tmp_path / "server.log", tmp_path / "workspace.db")
-    process.start()
-    yield process
-    process.stop()
 
 
 def cached_urls(page: Page) -> dict[str, list[str]]:
