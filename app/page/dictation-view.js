@@ -187,7 +187,9 @@ export function startDictation(panel, { host, policy }) {
     }
   }
   redactBox.addEventListener("change", () => setMeta(REDACT_SETTING, redactBox.checked));
+  // Both come from IndexedDB alone: shown at once, before the service worker and the servers are ready.
   showRedactSetting();
+  notes.refresh();
 
   /** Queued notes take the status of their outbox entry (sent, failed) whenever the outbox changes. */
   async function reconcileQueued() {

@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext, BrowserType, ConsoleMessage, Error, Page
+from playwright.sync_api import Browser, BrowserContext, BrowserType, ConsoleMessage, Error, Page
 
 from satchel.build import BuildResult, build_app
 
@@ -188,3 +189,21 @@ def persistent_profile(browser_type: BrowserType, folder: Path) -> tuple[Browser
         folder, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
     )
     return context, context.pages[0] if context.pages else context.new_page()
+
+
+@contextmanager
+def microphone_browser(
+    browser_type: BrowserType, audio: Path | None = None, *, granted: bool = True
+) -> Iterator[Browser]:
+    """Chromium with a fake microphone: a beep, or `audio` (a WAV) played once from when it opens, then silence.
+    Its permission is granted without a prompt, or, with `granted=False`, refused."""
+    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
+    if granted:
+        args.append("--use-fake-ui-for-media-stream")
+    if audio is not None:
+        args.append(f"--use-file-for-fake-audio-capture={audio}%noloop")
+    browser = browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserType, Page, expect
+from playwright.sync_api import BrowserType, Page, expect
 
 from satchel.build import build_app
 from satchel.policy import parse_policy_toml
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, REPO, ConsoleWatch, ServerProcess, poll
+from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, microphone_browser, poll
 from tests.e2e.host_page import open_ready
 from tests.wasm.conftest import spoken_wav
 
@@ -51,25 +50,16 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return spoken_wav(tmp_path_factory.mktemp("audio"))
 
 
-@pytest.fixture
-def microphone_browser(browser_type: BrowserType) -> Iterator[Browser]:
-    """Chromium with a fake microphone whose permission nobody grants (no fake permission UI)."""
-    browser = browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"], headless=True
-    )
-    yield browser
-    browser.close()
-
-
 def test_a_refused_microphone_says_so_and_keeps_no_note(
-    microphone_browser: Browser, server: ServerProcess
+    browser_type: BrowserType, server: ServerProcess
 ) -> None:
-    page = microphone_browser.new_page()
-    open_ready(page, server.url)
-    page.get_by_role("button", name="Record").click()
-    expect(page.locator("#dictation-message")).to_contain_text("Microphone access was refused")
-    expect(page.get_by_role("button", name="Record")).to_have_attribute("aria-pressed", "false")
-    assert page.evaluate(NOTES) == []
+    with microphone_browser(browser_type, granted=False) as browser:
+        page = browser.new_page()
+        open_ready(page, server.url)
+        page.get_by_role("button", name="Record").click()
+        expect(page.locator("#dictation-message")).to_contain_text("Microphone access was refused")
+        expect(page.get_by_role("button", name="Record")).to_have_attribute("aria-pressed", "false")
+        assert page.evaluate(NOTES) == []
 
 
 def test_without_a_whisper_model_the_speech_service_is_offered_with_its_warning_and_not_used(
@@ -184,9 +174,7 @@ def test_the_redaction_setting_is_kept_and_a_policy_that_requires_redaction_lock
 def test_a_reload_while_recording_keeps_what_was_recorded(
     browser_type: BrowserType, server: ServerProcess
 ) -> None:
-    fake_microphone = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-    browser = browser_type.launch(executable_path=CHROMIUM, args=fake_microphone, headless=True)
-    try:
+    with microphone_browser(browser_type) as browser:
         page = browser.new_page()
         open_ready(page, server.url)
         page.get_by_role("button", name="Record").click()
@@ -199,8 +187,6 @@ def test_a_reload_while_recording_keeps_what_was_recorded(
         item = page.locator("#note-list > li")
         expect(item.locator(".note-stage")).to_have_text("interrupted: recording")
         expect(item.get_by_role("button", name="Continue")).to_be_visible()
-    finally:
-        browser.close()
 
 
 def test_browser_speech_then_extractive_summary_then_a_redacted_note_in_the_workspace(

@@ -35,7 +35,7 @@ from satchel.models.fetch import Fetcher
 from satchel.models.sdists import REPO_ROOT
 from satchel.models.store import ModelStore
 from satchel.wasm import build_servers
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, REPO, ConsoleWatch, ServerProcess, poll
+from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, microphone_browser, poll
 from tests.e2e.host_page import open_ready
 from tests.speech import normalised_words, word_error_rate
 from tests.wasm.conftest import response, run_native, run_wasm, spoken_wav, tool_call
@@ -101,18 +101,8 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def microphone(browser_type: BrowserType, speech: Path) -> Iterator[Browser]:
     """Chromium whose microphone plays `speech` once (then silence), with permission granted."""
-    browser = browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={speech}%noloop",
-        ],
-    )
-    yield browser
-    browser.close()
+    with microphone_browser(browser_type, speech) as browser:
+        yield browser
 
 
 @pytest.fixture
