@@ -48,6 +48,17 @@ WER_LIMIT = 0.15
 STEP_TIMEOUT_MS = 240_000
 
 NOTES = "async () => (await import('/common/notes.js')).listNotes()"
+#: Records every state the progress box shows (step label, bar value, text preview) into window.__progressSeen.
+WATCH_PROGRESS = """() => {
+  window.__progressSeen = [];
+  const box = document.getElementById('dictation-progress');
+  const record = () => window.__progressSeen.push({
+    label: box.querySelector('[data-progress-label]').textContent,
+    value: box.querySelector('progress').hasAttribute('value') ? box.querySelector('progress').value : null,
+    text: box.querySelector('[data-progress-text]').textContent,
+  });
+  new MutationObserver(record).observe(box, { subtree: true, childList: true, characterData: true, attributes: true });
+}"""
 #: The recording of a note as the WAV (base64) the page hands to `transcribe`, made by the page's own code.
 NOTE_AUDIO = """async (id) => {
   const { audioChunks } = await import('/common/notes.js');
@@ -263,6 +274,7 @@ def test_dictation_offline_gives_transcript_summary_and_a_note_synced_exactly_on
     expect(page.locator("#record-timer")).to_have_text(re.compile(r"0:(0[1-9]|[1-5]\d)"))
     poll(page, "document.getElementById('record-level').value > 0.05")  # the meter moves with the speech
     time.sleep(speech_seconds(speech))
+    page.evaluate(WATCH_PROGRESS)
     started = time.monotonic()
     page.get_by_role("button", name="Stop").click()
     expect(page.locator("#dictation-progress")).to_be_visible()
@@ -273,6 +285,12 @@ def test_dictation_offline_gives_transcript_summary_and_a_note_synced_exactly_on
     item = note_item(page, recorded["id"])
     expect(item.locator(".note-sync")).to_have_text("queued for the workspace")
     expect(item.locator(".note-summary")).to_contain_text(recorded["summary"])
+    seen: list[dict[str, Any]] = page.evaluate("window.__progressSeen")
+    transcribing = [s for s in seen if s["label"].startswith("Transcribing with whisper")]
+    assert any(0 < (s["value"] or 0) <= 1 for s in transcribing), "whisper's progress never moved the bar"
+    summarising = [s for s in seen if s["label"].startswith("Summarising with the local language model")]
+    streamed = [s["text"].strip() for s in summarising if s["text"].strip()]
+    assert streamed and all(recorded["summary"].startswith(text) for text in streamed), summarising
 
     # 3. Offline, a reload between transcript and summary keeps the note, once; Continue finishes it.
     page.locator("#audio-file").set_input_files(speech)
