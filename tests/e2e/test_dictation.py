@@ -219,3 +219,31 @@ def test_browser_speech_then_extractive_summary_then_a_redacted_note_in_the_work
         [(body,)] = db.execute("SELECT body FROM notes").fetchall()
     assert "maria.lopez@example.org" not in body and "[EMAIL]" in body
     assert "maria.lopez@example.org" in note["transcript"], "the note on the device keeps what was said"
+
+
+def test_a_policy_that_allows_no_sync_keeps_notes_on_the_device(page: Page, tmp_path: Path) -> None:
+    dist = tmp_path / "local-only"
+    policy = 'organization = "Riverside Clinic"\n[sync]\nremote_allowed = false\n'
+    build_app(REPO / "app", dist, node_modules=REPO / "node_modules", policy=parse_policy_toml(policy))
+    local_only = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
+    local_only.start()
+    try:
+        page.add_init_script(FAKE_SPEECH_SERVICE)
+        page.goto(local_only.url)
+        poll(page, "navigator.serviceWorker.controller !== null")
+        page.get_by_role("button", name="Dictate with the browser's speech service").click()
+        expect(page.locator("#dictation-progress")).to_contain_text(SPOKEN_TEXT)
+        page.locator("#dictation-progress").get_by_role("button", name="Cancel").click()
+        [note] = poll(
+            page, f"async () => {{ const n = await ({NOTES})(); return n[0]?.stage === 'done' && n; }}"
+        )
+        assert note["summary"] and note["madeBy"]["summary"]["tool"] == "summarize_extractive"
+        assert note["sync"]["status"] == "local" and "payload" not in note["sync"]
+        item = page.locator("#note-list > li")
+        expect(item.locator(".note-sync")).to_have_text("on this device only")
+        expect(item).to_contain_text("Kept on this device: your organisation's policy allows no sync.")
+        expect(page.locator("#approval-dialog")).to_be_hidden()
+    finally:
+        local_only.stop()
+    with sqlite3.connect(local_only.db_path) as db:
+        assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
