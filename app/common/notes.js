@@ -12,9 +12,10 @@ export const CHUNK_SAMPLES = 5 * SAMPLE_RATE;
 /**
  * @typedef {{tool: string, server: string, detail?: string}} MadeBy what produced a part of a note
  * @typedef {{status: "local" | "pending" | "queued" | "sent" | "failed", key: string, seq?: number,
- *   remoteId?: number, error?: string, redacted?: boolean, updatedAt?: number}} NoteSync
+ *   remoteId?: number, error?: string, payload?: {title: string, body: string, tags: string[], redacted: boolean}}} NoteSync
+ *   payload: the save_note arguments, fixed before the first attempt so every attempt sends the same call
  * @typedef {{id: string, title: string, createdAt: number, updatedAt: number,
- *   stage: "recording" | "recorded" | "transcribed" | "summarized" | "done" | "failed",
+ *   stage: "recording" | "recorded" | "transcribed" | "summarized" | "done",
  *   source: "microphone" | "file" | "web-speech", fileName?: string,
  *   audio: {samples: number, chunks: number}, durationS: number,
  *   transcript: string | null, summary: string | null, madeBy: {transcript?: MadeBy, summary?: MadeBy, redaction?: MadeBy},
