@@ -5,6 +5,7 @@
 // steps a note still lacks, so a note interrupted by a reload or a cancel is finished, never made twice.
 import { QUEUED_KEY } from "../common/mcp-client.js";
 import { getTools, localConfig } from "../common/mirror.js";
+import { fileName, modelFiles } from "../common/model-store.js";
 import { audioChunks, getNote, noteMarkdown, updateNote } from "../common/notes.js";
 import { remoteAllowed } from "../common/policy.js";
 import { blobBase64, wavBlob } from "./audio/wav.js";
@@ -27,8 +28,8 @@ const errorText = (result) => (result.content ?? []).map((part) => part.text ?? 
 
 /** The model file a local WASM server runs (for "made by"), e.g. ggml-tiny.en-f16.bin. */
 function modelName(server) {
-  const model = (localConfig(server)?.files ?? []).find((file) => !file.url.endsWith(".wasm"));
-  return model ? decodeURIComponent(model.url.split("/").pop()) : undefined;
+  const [model] = modelFiles(localConfig(server));
+  return model ? decodeURIComponent(fileName(model.url)) : undefined;
 }
 
 export class DictationFlow {

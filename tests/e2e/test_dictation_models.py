@@ -12,7 +12,7 @@ IndexedDB and sync it to the workspace exactly once, offline first.
 
 Every transcript equals what the native whisper server gives for the same audio (the very samples the page stored,
 read back from IndexedDB); every summary equals what the WASM llama server gives for that transcript outside the
-browser (node), and is printed beside the native server's (which drifts: see test_smollm2_summary.py). The word
+browser (node), and is printed beside the native server's (which drifts: see tests/models/test_smollm2.py). The word
 error rate against the spoken text, and how long each note took, are printed.
 """
 
@@ -203,7 +203,7 @@ def check_against_native(
     by_build = summaries(transcript, servers, models)
     print(f"  native summary: {by_build['native']!r}")
     # The WASM llama.cpp build's greedy tokens drift from the native build's on SmolLM2 Q4_1 after some tokens
-    # (test_smollm2_summary_wasm_equals_native, xfail): the page must give exactly what the WASM server gives.
+    # (tests/models/test_smollm2.py, xfail): the page must give exactly what the WASM server gives.
     assert summary == by_build["wasm"]
     assert summary.strip(), "empty summary"
     shared = {word for word in normalised_words(summary) if len(word) >= 4} & set(

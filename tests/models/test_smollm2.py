@@ -98,3 +98,28 @@ def test_native_and_wasm_servers_both_summarise(
         assert sum(word in text for word in ("friday", "offline", "ship", "microphone", "migration")) >= 2, (
             text
         )
+
+
+#: whisper tiny.en's transcript of the sentence that tests/e2e/test_dictation_models.py dictates.
+TRANSCRIPT = (
+    "Please send the budget report to the team before Friday, "
+    "for meeting with the new client is moved to Monday morning."
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="native (AVX-512) and WASM SIMD kernels break a near-tie differently on this transcript",
+)
+def test_smollm2_summary_of_the_dictated_transcript_wasm_equals_native(
+    smollm2: tuple[ModelStore, Path], llama_servers: dict[str, Path]
+) -> None:
+    # The dictation flow's summary: both builds agree for ~20 tokens, then greedy decoding picks another token
+    # ("2:00 PM" in WASM, "10:00 AM" natively), the same in node and in Chromium: a near-tie, like the one above,
+    # broken differently by kernels that sum in another order. Strict: the day the builds agree, this says so.
+    _, path = smollm2
+    call = [tool_call(1, "summarize", {"text": TRANSCRIPT, "length": "short"})]
+    native = _result(run_native(llama_servers["native"], path, call))
+    wasm = _result(run_wasm(llama_servers["wasm"], path, call))
+    assert native["prompt_tokens"] == wasm["prompt_tokens"]
+    assert wasm["text"] == native["text"]

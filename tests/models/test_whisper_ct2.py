@@ -29,6 +29,7 @@ from satchel.models.store import ModelStore
 from satchel.models.whisper_ct2 import WhisperConversionError, ggml_tensors
 from satchel.models.whisper_ggml import F16, F32, GgmlTensor, read_header, read_model
 from tests.speech import word_error_rate
+from tests.wasm.conftest import spoken_wav
 
 WHEEL_CACHE = REPO_ROOT / ".cache" / "wheels"
 SPEECH = [
@@ -210,13 +211,6 @@ def test_fetch_builds_a_quantised_entry_from_its_base(store: ModelStore) -> None
     assert store.get("whisper-tiny.en") is not None, "the base model stays in the store"
 
 
-def _speech(tmp_path: Path, text: str) -> Path:
-    raw, wav = tmp_path / "speech-raw.wav", tmp_path / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
-    return wav
-
-
 def _transcribe(model: Path, wav: Path) -> str:
     cli = find_whisper_tool("whisper-cli")
     assert cli is not None
@@ -240,7 +234,10 @@ def test_converted_model_transcribes_espeak_speech(
         model = tmp_path / f"tiny.en-{quantisation}.bin"
         quantize_whisper(store.path_of("ggml-tiny.en-f16.bin"), model, quantisation)
     reference = " ".join(SPEECH)
-    hypothesis = " ".join(_transcribe(model, _speech(tmp_path, sentence)) for sentence in SPEECH)
+    voice = ["-v", "en-us", "-s", "150"]
+    hypothesis = " ".join(
+        _transcribe(model, spoken_wav(tmp_path, sentence, voice=voice)) for sentence in SPEECH
+    )
     wer = word_error_rate(reference, hypothesis)
     with capsys.disabled():
         print(f"\nwhisper tiny.en {quantisation}: WER {wer:.1%} on espeak-ng speech; heard: {hypothesis!r}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,14 +54,14 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return spoken_wav(tmp_path_factory.mktemp("audio"))
 
 
-def spoken_wav(folder: Path, text: str = SPEECH, pad_seconds: float = 0.0) -> Path:
-    """`text` spoken as a 16 kHz mono 16-bit WAV in `folder` (espeak-ng, resampled by sox), with `pad_seconds` of
-    silence before and after it."""
+def spoken_wav(folder: Path, text: str = SPEECH, pad_seconds: float = 0.0, voice: Sequence[str] = ()) -> Path:
+    """`text` spoken as a 16 kHz mono 16-bit WAV in `folder` (espeak-ng with the `voice` options, e.g.
+    `["-v", "en-us", "-s", "150"]`, resampled by sox), with `pad_seconds` of silence before and after it."""
     for program in ("espeak-ng", "sox"):
         if shutil.which(program) is None:
             pytest.fail(f"{program} is missing: run scripts/setup.sh (Debian package {program})")
     raw, wav = folder / "speech-22k.wav", folder / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", *voice, "-w", str(raw), text], check=True, capture_output=True)
     padding = ["pad", str(pad_seconds), str(pad_seconds)] if pad_seconds else []
     subprocess.run(
         ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav), *padding],
