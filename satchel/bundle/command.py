@@ -12,12 +12,12 @@ from satchel.bundle.spec import (
     DEFAULT_LISTEN,
     DEFAULT_RELEASE,
     DEFAULT_URL,
-    DEFAULT_WASM_DIR,
     BundleError,
     BundleSpec,
 )
 from satchel.models.catalog import DEFAULT_CATALOG
 from satchel.policy import Policy, PolicyError, load_policy
+from satchel.wasm import DEFAULT_WASM_DIR
 
 
 @click.group(invoke_without_command=True)

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from satchel import __version__
 from satchel.policy import Policy
-from satchel.wasm import DEFAULT_OUT_DIR
 
 DIST = "dist"
 #: URL path prefixes of `satchel serve`'s own routes (workspace MCP server, registry API), proxied with --api-upstream.
@@ -41,8 +40,6 @@ KIOSK_LAUNCHER = "browser/kiosk/satchel-kiosk.sh"
 DEFAULT_URL = "http://localhost:8470/"
 DEFAULT_LISTEN = "127.0.0.1:8470"
 DEFAULT_INSTALL_DIR = PurePosixPath("/opt/satchel")
-#: Where `satchel wasm` leaves the WASM servers that bundled models need.
-DEFAULT_WASM_DIR = DEFAULT_OUT_DIR / "wasm"
 #: Without --release a bundle carries the toolchain's version: a bundle made by an older Satchel never replaces one
 #: made by a newer one, and bundles made by the same Satchel are ordered by the --release their admins give them.
 DEFAULT_RELEASE = __version__

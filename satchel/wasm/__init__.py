@@ -7,7 +7,7 @@ decides when a build can be skipped, and `build` ties them together. Outputs lan
 
 from __future__ import annotations
 
-from satchel.wasm.build import DEFAULT_OUT_DIR, BuiltServer, build_servers
+from satchel.wasm.build import DEFAULT_OUT_DIR, DEFAULT_WASM_DIR, BuiltServer, build_servers
 from satchel.wasm.errors import WasmError
 
-__all__ = ["DEFAULT_OUT_DIR", "BuiltServer", "WasmError", "build_servers"]
+__all__ = ["DEFAULT_OUT_DIR", "DEFAULT_WASM_DIR", "BuiltServer", "WasmError", "build_servers"]

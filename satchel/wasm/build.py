@@ -22,6 +22,8 @@ SERVER_SOURCES = REPO_ROOT / "wasm"
 """The C++ sources of the servers (the repository's `wasm/` folder; builds need a source checkout)."""
 DEFAULT_OUT_DIR = REPO_ROOT / ".cache" / "wasm" / "out"
 DEFAULT_BUILD_DIR = REPO_ROOT / ".cache" / "wasm" / "build"
+#: Where the WASM modules land, which `satchel build --model` and `satchel bundle --model` take by default.
+DEFAULT_WASM_DIR = DEFAULT_OUT_DIR / "wasm"
 PLATFORMS = {"native": NATIVE, "wasm": WASM}
 
 

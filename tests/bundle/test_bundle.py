@@ -277,7 +277,7 @@ def test_two_models_for_one_server_are_refused(
     with pytest.raises(BundleError) as caught:
         bundle_into(tmp_path / "b", spec, app_copy, catalog_path=catalog, models_dir=store, wasm_dir=wasm_dir)
     assert str(caught.value) == (
-        "--model test-asr-2: the whisper server already runs --model test-asr; a bundle carries one model per server"
+        "--model test-asr-2: the whisper server already runs --model test-asr; the app carries one model per server"
     )
 
 
