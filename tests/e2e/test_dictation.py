@@ -1,6 +1,6 @@
 """Dictation without models: what the user is told when the microphone is refused or no speech-to-text model is
-on the device (the browser's speech service is offered, with its warning, and never used unasked), and an
-existing version-1 database that gains the notes stores without losing its queue.
+on the device (the browser's speech service is offered, with its warning, and never used unasked), what the note
+says when the local language model fails (the extractive summary, and why), and an existing version-1 database that gains the notes stores without losing its queue.
 
 The whole flow with the real models (record → transcript → summary → synced note) is in test_dictation_models.py.
 """
@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserType, Page, expect
 
-from satchel.build import build_app
+from satchel.build import WasmServerSources, build_app
+from satchel.models.tiny import make_tiny_models
 from satchel.policy import parse_policy_toml
+from satchel.wasm import build_servers
 from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, microphone_browser, poll
 from tests.e2e.host_page import open_ready
 from tests.wasm.conftest import spoken_wav
@@ -247,3 +249,37 @@ def test_a_policy_that_allows_no_sync_keeps_notes_on_the_device(page: Page, tmp_
         local_only.stop()
     with sqlite3.connect(local_only.db_path) as db:
         assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+
+
+def test_when_the_local_language_model_fails_the_summary_is_extractive_and_says_why(
+    page: Page, tmp_path: Path
+) -> None:
+    # A site with the llama server but a model it cannot get (gone from the server): the summary still comes, from
+    # the extractive tool, and the note records why the language model did not make it.
+    (tiny_llama, _whisper) = make_tiny_models(tmp_path / "tiny", seed=0, log=lambda _line: None)
+    (built, *_) = build_servers(["wasm"], log=lambda _line: None)
+    dist = tmp_path / "llama-only"
+    sources = WasmServerSources(wasm_dir=built.path.parent, models={"llama": tiny_llama})
+    build_app(REPO / "app", dist, node_modules=REPO / "node_modules", wasm_sources=sources)
+    (dist / "models" / tiny_llama.name).unlink()
+    site = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
+    site.start()
+    try:
+        page.add_init_script(FAKE_SPEECH_SERVICE)
+        open_ready(page, site.url)
+        page.get_by_role("button", name="Dictate with the browser's speech service").click()
+        expect(page.locator("#dictation-progress")).to_contain_text(SPOKEN_TEXT)
+        page.locator("#dictation-progress").get_by_role("button", name="Cancel").click()
+        page.locator("#approval-dialog").get_by_role("button", name="Allow once").click(timeout=120_000)
+        [note] = poll(
+            page,
+            f"async () => {{ const n = await ({NOTES})(); return n[0]?.stage === 'done' && n; }}",
+            timeout=120,
+        )
+    finally:
+        site.stop()
+    made = note["madeBy"]["summary"]
+    assert made["tool"] == "summarize_extractive", made
+    assert made["detail"].startswith("TextRank; the local language model failed: "), made
+    assert tiny_llama.name in made["detail"] and "404" in made["detail"], made
+    assert note["summary"] and set(note["summary"].split()) <= set(SPOKEN_TEXT.split())
