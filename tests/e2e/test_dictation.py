@@ -1,6 +1,7 @@
 """Dictation without models: what the user is told when the microphone is refused or no speech-to-text model is
 on the device (the browser's speech service is offered, with its warning, and never used unasked), what the note
-says when the local language model fails (the extractive summary, and why), and an existing version-1 database that gains the notes stores without losing its queue.
+says when the local language model fails (the extractive summary, and why), and an existing version-1 database
+that gains the notes stores without losing its queue.
 
 The whole flow with the real models (record → transcript → summary → synced note) is in test_dictation_models.py.
 """
