@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,18 @@ def time_wasm(server: Path, model: Path, warmup: str, timed: str) -> tuple[float
     return timings[-1] / 1000, responses[-1]["result"]
 
 
+def runtimes(
+    servers: dict[tuple[str, str], Path], server: str, model: Path, warmup: str, timed: str
+) -> list[tuple[str, Callable[[], tuple[float, dict[str, Any]]]]]:
+    """The runs measured for `server` on `model`: native with 1 thread and with its default threads, WASM in node."""
+    native, wasm = servers["native", server], servers["wasm", server]
+    return [
+        ("native, 1 thread", partial(time_native, native, model, warmup, timed, "--threads", "1")),
+        ("native, default threads", partial(time_native, native, model, warmup, timed)),
+        ("wasm (node, 1 thread)", partial(time_wasm, wasm, model, warmup, timed)),
+    ]
+
+
 def speech_wav(folder: Path, seconds: float) -> Path:
     raw, wav = folder / "speech-raw.wav", folder / "speech.wav"
     subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True, capture_output=True)
@@ -173,17 +186,7 @@ def main() -> None:
         for model in models:
             print(f"llama: {model.name}, greedy generate of up to {options.tokens} tokens")
             rates: dict[str, float] = {}
-            for label, run in (
-                (
-                    "native, 1 thread",
-                    partial(time_native, servers["native", "llama"], model, warmup, timed, "--threads", "1"),
-                ),
-                (
-                    "native, default threads",
-                    partial(time_native, servers["native", "llama"], model, warmup, timed),
-                ),
-                ("wasm (node, 1 thread)", partial(time_wasm, servers["wasm", "llama"], model, warmup, timed)),
-            ):
+            for label, run in runtimes(servers, "llama", model, warmup, timed):
                 seconds, result = run()
                 count = len(result["structuredContent"]["tokens"])
                 rates[label] = count / seconds
@@ -197,17 +200,7 @@ def main() -> None:
             f"whisper: {whisper.name}, transcribe {options.audio_seconds:.0f} s of speech (real-time factor)"
         )
         factors: dict[str, float] = {}
-        for label, run in (
-            (
-                "native, 1 thread",
-                partial(time_native, servers["native", "whisper"], whisper, warmup, timed, "--threads", "1"),
-            ),
-            (
-                "native, default threads",
-                partial(time_native, servers["native", "whisper"], whisper, warmup, timed),
-            ),
-            ("wasm (node, 1 thread)", partial(time_wasm, servers["wasm", "whisper"], whisper, warmup, timed)),
-        ):
+        for label, run in runtimes(servers, "whisper", whisper, warmup, timed):
             seconds, result = run()
             factors[label] = seconds / options.audio_seconds
             text = result["structuredContent"]["text"][:40]
