@@ -10,6 +10,7 @@ import click
 from satchel import __version__
 from satchel.bundle.command import bundle as bundle_command
 from satchel.models.commands import COMMANDS as MODEL_COMMANDS
+from satchel.models.commands import models_dir_option
 from satchel.models.tiny import make_tiny as make_tiny_command
 from satchel.wasm.command import wasm as wasm_command
 
@@ -73,12 +74,7 @@ def main() -> None:
     help="Ship the WASM server that runs this model (repeatable; the app fetches it when first needed): a "
     "catalogue id from the model store (e.g. whisper-tiny.en, smollm2-135m), or SERVER (whisper, llama)=FILE.",
 )
-@click.option(
-    "--models-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Model store to take catalogue ids from (default: satchel models' store).",
-)
+@models_dir_option
 def build(
     app_dir: Path,
     out_dir: Path,

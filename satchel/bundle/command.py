@@ -16,6 +16,7 @@ from satchel.bundle.spec import (
     BundleSpec,
 )
 from satchel.models.catalog import DEFAULT_CATALOG
+from satchel.models.commands import models_dir_option
 from satchel.policy import Policy, PolicyError, load_policy
 from satchel.wasm import DEFAULT_WASM_DIR
 
@@ -72,12 +73,7 @@ from satchel.wasm import DEFAULT_WASM_DIR
     show_default=True,
     help="Folder of the WASM servers `satchel wasm` built, for --model.",
 )
-@click.option(
-    "--models-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Model store to take --model files from (default: satchel models' store).",
-)
+@models_dir_option
 @click.option(
     "--catalog",
     "catalog_path",

@@ -14,6 +14,15 @@ from satchel.models.store import ModelStore, StoreError, default_models_dir
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: `--models-dir`, for every command that reads or writes the model store (models, build, bundle).
+models_dir_option = click.option(
+    "--models-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Model store folder (default: $SATCHEL_MODELS_DIR or ~/.cache/satchel/models).",
+)
+
+
 def _store_options(command: F) -> F:
     command = click.option(
         "--catalog",
@@ -23,12 +32,7 @@ def _store_options(command: F) -> F:
         show_default=True,
         help="Model catalogue (TOML).",
     )(command)
-    return click.option(
-        "--models-dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Model store folder (default: $SATCHEL_MODELS_DIR or ~/.cache/satchel/models).",
-    )(command)
+    return models_dir_option(command)
 
 
 def _human(size: int | None) -> str:
