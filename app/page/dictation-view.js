@@ -146,10 +146,19 @@ export function startDictation(panel, { host, policy }) {
     }
   });
 
-  /** Show the Web Speech offer when the browser has one and this device cannot transcribe (yet). */
+  /**
+   * Show the Web Speech offer when the browser has one and this device cannot transcribe (yet). The decision is
+   * published as the panel's `data-transcription` ("whisper", "speech-service" or "none"): the signal that the
+   * view knows what it offers.
+   */
   async function offerSpeechFallback() {
-    fallbackBox.hidden = !(speechRecognition() && !(await flow.canTranscribe().catch(() => false)));
+    const whisper = await flow.canTranscribe().catch(() => false);
+    const offer = whisper ? "whisper" : speechRecognition() ? "speech-service" : "none";
+    fallbackBox.hidden = offer !== "speech-service";
+    panel.dataset.transcription = offer;
   }
+  // The registry or a server's tools changed (a whisper server may have come or gone).
+  host.addEventListener("change", () => offerSpeechFallback());
 
   fallbackButton.addEventListener("click", async () => {
     if (busy) return;

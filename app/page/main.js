@@ -79,8 +79,9 @@ function startHost(policy) {
       await renderServerList();
       await outbox.refresh();
       await models.refresh();
-      await host.refresh();
-      await dictation.refresh();
+      // What dictation offers depends on the whisper server alone: decided without waiting for every server's
+      // tools (the Python runtime alone takes seconds to load).
+      await Promise.all([host.refresh(), dictation.refresh()]);
       // A kiosk stores the models its admin bundled at first launch, in the background (progress: Models panel).
       if (navigator.onLine) preloadBundledModels().catch((error) => console.warn(`bundled models: ${error.message}`));
       if (navigator.onLine) await flush(false);
