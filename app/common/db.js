@@ -54,7 +54,10 @@ export function openDb() {
   return opening;
 }
 
-/** @param {IDBRequest | IDBTransaction} target */
+/**
+ * @param {IDBRequest | IDBTransaction} target
+ * @returns {Promise<any>} the request's result (its caller knows what the store holds), or undefined for a transaction
+ */
 function settle(target) {
   return new Promise((resolve, reject) => {
     if (target instanceof IDBTransaction) {
@@ -84,13 +87,13 @@ export async function transact(stores, mode, work) {
   return value;
 }
 
-/** Promise of an IDBRequest's result. @param {IDBRequest} request */
+/** Promise of an IDBRequest's result. @param {IDBRequest} request @returns {Promise<any>} */
 export const result = (request) => settle(request);
 
-/** @param {string} store @param {IDBValidKey} key */
+/** @param {string} store @param {IDBValidKey} key @returns {Promise<any>} */
 export const getOne = (store, key) => transact(store, "readonly", (tx) => result(tx.objectStore(store).get(key)));
 
-/** @param {string} store */
+/** @param {string} store @returns {Promise<any[]>} */
 export const getAll = (store) => transact(store, "readonly", (tx) => result(tx.objectStore(store).getAll()));
 
 /** @param {string} store @param {any} value */

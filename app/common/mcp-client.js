@@ -41,12 +41,19 @@ export function callToolRaw(client, params, options = {}) {
   });
 }
 
-/** tools/list, every page, unparsed: one malformed tool must not hide the others. @param {Client} client */
+/**
+ * tools/list, every page, unparsed: one malformed tool must not hide the others.
+ * @param {Client} client
+ * @returns {Promise<{tools: any[], ttlMs: number}>}
+ */
 export async function listToolsRaw(client) {
+  /** @type {unknown[]} */
   const tools = [];
+  /** @type {string | undefined} */
   let cursor;
   let ttlMs = 0;
   do {
+    /** @type {Record<string, any>} the result, unchecked */
     const page = await client.request({ method: "tools/list", params: cursor ? { cursor } : {} }, ResultSchema);
     tools.push(...(Array.isArray(page.tools) ? page.tools : []));
     if (typeof page.ttlMs === "number") ttlMs = page.ttlMs;

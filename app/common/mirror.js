@@ -16,6 +16,7 @@ export const OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official";
  */
 
 /** Same-origin URL at which the page's MCP client reaches a server (the service-worker router answers it). */
+/** @param {string} name */
 export const serverPath = (name) => `/mcp/${encodeURIComponent(name)}`;
 
 /** The server name in a router URL path, or null for any other path. @param {string} pathname */
@@ -29,15 +30,24 @@ export function serverNameFromPath(pathname) {
   }
 }
 
-/** How a local server is hosted, or null for a remote one. @param {MirroredServer} entry */
+/**
+ * How a local server is hosted, or null for a remote one.
+ * @param {MirroredServer} entry
+ * @returns {any}
+ */
 export const localConfig = (entry) => entry.server?._meta?.[LOCAL_META_KEY] ?? null;
 
-/** The Streamable HTTP endpoint of a remote server. @param {MirroredServer} entry */
+/**
+ * The Streamable HTTP endpoint of a remote server.
+ * @param {Pick<MirroredServer, "server">} entry
+ * @returns {string | null}
+ */
 export const remoteUrl = (entry) =>
-  (entry.server?.remotes ?? []).find((remote) => remote.type === "streamable-http")?.url ?? null;
+  (entry.server?.remotes ?? []).find((/** @type {{type: string, url: string}} */ remote) => remote.type === "streamable-http")?.url ?? null;
 
 /** @returns {Promise<MirroredServer[]>} sorted by name */
 export async function listServers() {
+  /** @type {MirroredServer[]} */
   const servers = await getAll("servers");
   return servers.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -67,7 +77,10 @@ export const getTools = (server) => getOne("tools", server);
 /** @param {MirroredTools} record */
 export const storeTools = (record) => putOne("tools", record);
 
-/** What a local server's tool list depends on: the exact files it runs (they change only with a new build). */
+/**
+ * What a local server's tool list depends on: the exact files it runs (they change only with a new build).
+ * @param {MirroredServer} entry
+ */
 export const localFingerprint = (entry) => JSON.stringify(localConfig(entry)?.files ?? null);
 
 /**
@@ -90,7 +103,12 @@ export async function getMeta(key) {
 /** @param {string} key @param {any} value */
 export const setMeta = (key, value) => putOne("meta", { key, value });
 
-/** Tool definition by name from the mirror (annotations decide queueing), or undefined. */
+/**
+ * Tool definition by name from the mirror (annotations decide queueing), or undefined.
+ * @param {string} server
+ * @param {string} toolName
+ * @returns {Promise<any>}
+ */
 export async function findTool(server, toolName) {
   const record = await getTools(server);
   return record?.tools.find((tool) => tool.name === toolName);

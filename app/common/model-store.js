@@ -64,13 +64,17 @@ export function fileName(url) {
   return new URL(url, self.location.origin).pathname.split("/").pop() ?? "";
 }
 
-/** The model files of a local server's `io.satchel/local` block ([] for servers that use no model). */
+/**
+ * The model files of a local server's `io.satchel/local` block ([] for servers that use no model).
+ * @param {{worker?: string, files?: ModelFile[]} | null | undefined} config
+ * @returns {ModelFile[]}
+ */
 export function modelFiles(config) {
   if (config?.worker !== WASI_WORKER) return [];
   return (config.files ?? []).filter((file) => !fileName(file.url).endsWith(".wasm"));
 }
 
-/** @param {ArrayBuffer | Uint8Array} data */
+/** @param {ArrayBuffer | Uint8Array<ArrayBuffer>} data @returns {Promise<string>} */
 export async function sha256Hex(data) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -86,7 +90,7 @@ export async function loadModel(file, { onProgress } = {}) {
   checkEntry(file);
   try {
     return await withLock(file.sha256, async () => {
-      const dir = await storeDir();
+      const dir = /** @type {FileSystemDirectoryHandle} */ (await storeDir());
       const stored = await readStored(dir, file);
       if (stored instanceof Uint8Array) return stored;
       const adopted = stored === null ? await adoptLegacyCopy(dir, file) : null;
@@ -136,7 +140,7 @@ export async function storedModels() {
 /** Delete a model and any partial download of it (after a download of it in progress ends). @param {string} sha256 */
 export async function removeModel(sha256) {
   await withLock(sha256, async () => {
-    const dir = await storeDir();
+    const dir = /** @type {FileSystemDirectoryHandle} */ (await storeDir());
     await removeEntry(dir, sha256);
     await removeEntry(dir, sha256 + PART);
   });
@@ -208,7 +212,12 @@ async function readStored(dir, file) {
   return "damaged";
 }
 
-/** A copy from the Cache API cache of earlier versions, moved into the store when it is the right one. */
+/**
+ * A copy from the Cache API cache of earlier versions, moved into the store when it is the right one.
+ * @param {FileSystemDirectoryHandle} dir
+ * @param {ModelFile} file
+ * @returns {Promise<Uint8Array | null>}
+ */
 async function adoptLegacyCopy(dir, file) {
   if (typeof caches === "undefined" || !(await caches.has(LEGACY_CACHE))) return null;
   const cache = await caches.open(LEGACY_CACHE);
@@ -297,7 +306,7 @@ async function fetchInto(dir, part, file, onProgress) {
   const report = progressReporter(file, offset, onProgress);
   const reader = response.body.getReader();
   let loaded = offset;
-  /** @type {unknown} */
+  /** @type {any} */
   let dropped = null;
   const writing = writeOrCleanUp(dir, file, part, async (writable) => {
     await writable.seek(offset);
@@ -350,7 +359,11 @@ async function request(file, offset) {
   }
 }
 
-/** Whether a response to `Range: bytes=<offset>-` continues at exactly that byte. @param {Response} response */
+/**
+ * Whether a response to `Range: bytes=<offset>-` continues at exactly that byte.
+ * @param {Response} response
+ * @param {number} offset
+ */
 function resumesAt(response, offset) {
   const match = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "");
   return response.status === 206 && match !== null && Number(match[1]) === offset;
@@ -381,7 +394,12 @@ async function writeOrCleanUp(dir, file, part, write, { keep }) {
   }
 }
 
-/** Fail with the clear message, and leave nothing half-stored, when the download cannot fit. */
+/**
+ * Fail with the clear message, and leave nothing half-stored, when the download cannot fit.
+ * @param {FileSystemDirectoryHandle} dir
+ * @param {ModelFile} file
+ * @param {number} needed bytes still to download
+ */
 async function checkSpace(dir, file, needed) {
   if (!navigator.storage?.estimate) return;
   const { usage = 0, quota = Infinity } = await navigator.storage.estimate();
@@ -415,7 +433,7 @@ function noSpace(file, free) {
 function progressReporter(file, startedAt, onProgress) {
   const started = performance.now();
   let reported = -Infinity;
-  return (loaded) => {
+  return (/** @type {number} */ loaded) => {
     const now = performance.now();
     if (loaded < file.size && now - reported < PROGRESS_EVERY_MS) return;
     reported = now;

@@ -22,7 +22,11 @@ export const CHUNK_SAMPLES = 5 * SAMPLE_RATE;
  *   error?: string, sync: NoteSync}} Note
  */
 
-/** A new note with no content yet; its sync key is fixed now, so whoever sends it, however often, sends it once. */
+/**
+ * A new note with no content yet; its sync key is fixed now, so whoever sends it, however often, sends it once.
+ * @param {{source: Note["source"], fileName?: string}} origin where its audio comes from
+ * @returns {Promise<Note>}
+ */
 export async function createNote({ source, fileName }) {
   const now = Date.now();
   /** @type {Note} */
@@ -98,12 +102,12 @@ export function appendAudio(id, pcm) {
   });
 }
 
-/** The recording of a note, chunk by chunk, in order. @param {string} id @returns {Promise<Int16Array[]>} */
+/** The recording of a note, chunk by chunk, in order. @param {string} id @returns {Promise<Int16Array<ArrayBuffer>[]>} */
 export async function audioChunks(id) {
   const records = await transact("audio", "readonly", (tx) =>
     result(tx.objectStore("audio").getAll(IDBKeyRange.bound([id, 0], [id, Infinity]))),
   );
-  return records.map((record) => new Int16Array(record.data));
+  return records.map((/** @type {{data: ArrayBuffer}} */ record) => new Int16Array(record.data));
 }
 
 /** Lower case without accents, so "Café" finds "cafe". @param {string} text */
@@ -122,6 +126,7 @@ export function matchNotes(notes, query) {
   });
 }
 
+/** @param {MadeBy | undefined} made */
 const describeMaker = (made) => (made ? `${made.tool} (${made.server}${made.detail ? `, ${made.detail}` : ""})` : "—");
 
 /** The note as a Markdown document: title, facts, summary, transcript. @param {Note} note */

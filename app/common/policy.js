@@ -11,9 +11,14 @@ export class PolicyError extends Error {}
  *   tools?: {deny?: string[], alwaysAsk?: string[]}, sync?: {remoteAllowed?: boolean, redactBeforeSync?: boolean}}} Policy
  */
 
+/** @param {unknown} value @returns {value is string[]} */
 const isStringList = (value) => Array.isArray(value) && value.every((item) => typeof item === "string");
 
-/** Every way `policy` is not a version-1 policy document (empty when it is one). */
+/**
+ * Every way `policy` is not a version-1 policy document (empty when it is one).
+ * @param {any} policy the parsed JSON of /policy.json
+ * @returns {string[]}
+ */
 export function policyProblems(policy) {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) return ["the policy is not a JSON object"];
   const problems = [];
@@ -67,7 +72,13 @@ export const toolAlwaysAsks = (policy, server, tool) => Boolean(policy?.tools?.a
 /** @param {Policy | null} policy */
 export const remoteAllowed = (policy) => policy?.sync?.remoteAllowed !== false;
 
-/** Why the policy refuses a call, or null when it allows it. */
+/**
+ * Why the policy refuses a call, or null when it allows it.
+ * @param {Policy | null} policy
+ * @param {string} server
+ * @param {{remote: boolean, tool?: string}} call whether the server is remote, and the tool a tools/call names
+ * @returns {string | null}
+ */
 export function policyRefusal(policy, server, { remote, tool }) {
   if (!policy) return null;
   const who = policy.organization ? `${policy.organization}'s policy` : "your organisation's policy";

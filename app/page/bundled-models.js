@@ -11,7 +11,8 @@ import { localConfig, SNAPSHOT_URL } from "../common/mirror.js";
 import { ensureModel, modelFiles, storedModels } from "../common/model-store.js";
 
 /** The bundle release this page belongs to, or "" for a plain build. */
-export const bundleRelease = () => document.querySelector('meta[name="satchel-release"]')?.content ?? "";
+export const bundleRelease = () =>
+  /** @type {HTMLMetaElement | null} */ (document.querySelector('meta[name="satchel-release"]'))?.content ?? "";
 
 /**
  * The bundle's models ([] when this site is not a bundle).

@@ -54,7 +54,12 @@ export class DictationFlow {
     return Boolean(await this.usable(WHISPER, "transcribe"));
   }
 
-  /** Call a tool; a result that reports an error is thrown as one. */
+  /**
+   * Call a tool; a result that reports an error is thrown as one.
+   * @param {string} server @param {string} tool @param {any} args
+   * @param {{signal?: AbortSignal, onprogress?: (progress: any) => void}} options
+   * @returns {Promise<any>} the tools/call result
+   */
   async #call(server, tool, args, options) {
     const result = await this.host.call(server, tool, args, options);
     if (result.isError) throw new Error(`${tool}: ${errorText(result)}`);
@@ -116,7 +121,10 @@ export class DictationFlow {
     return updateNote(id, (note) => ({ transcript, stage: "transcribed", madeBy: { ...note.madeBy, transcript: madeBy } }));
   }
 
-  /** The local LLM's summary, or the extractive one when there is no LLM or it failed (saying why). */
+  /**
+   * The local LLM's summary, or the extractive one when there is no LLM or it failed (saying why).
+   * @param {import("../common/notes.js").Note} note @param {RunOptions} options
+   */
   async summarize(note, { signal, onProgress = () => {} }) {
     if (!note.transcript) {
       return updateNote(note.id, { summary: "", stage: "summarized", madeBy: { ...note.madeBy, summary: undefined } });

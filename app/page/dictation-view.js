@@ -21,6 +21,7 @@ const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.floor(seco
  * @returns {{refresh: () => Promise<void>}}
  */
 export function startDictation(panel, { host, policy }) {
+  /** @param {string} id @returns {any} the panel's element of that id (a button, an input, a box…) */
   const $ = (id) => panel.querySelector(`#${id}`);
   const [recordButton, level, timer, fileInput, message] = ["record-button", "record-level", "record-timer", "audio-file", "dictation-message"].map($);
   const [progressBox, cancelButton, redactBox, fallbackBox, fallbackButton] = ["dictation-progress", "dictation-cancel", "redact-setting", "speech-fallback", "speech-fallback-button"].map($);
@@ -45,6 +46,7 @@ export function startDictation(panel, { host, policy }) {
     fallbackButton.disabled = !idle;
   };
 
+  /** @param {{label: string, fraction?: number, text?: string}} progress */
   function showProgress({ label, fraction, text }) {
     progressBox.hidden = false;
     progressBox.querySelector("[data-progress-label]").textContent = label;

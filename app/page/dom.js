@@ -16,6 +16,8 @@ export function h(tag, attributes = {}, ...children) {
     else if (name === "value" || (name in element && typeof value !== "string")) element[name] = value;
     else element.setAttribute(name, value === true ? "" : String(value));
   }
-  element.append(...children.filter((child) => child !== null && child !== undefined && child !== false));
+  element.append(
+    ...children.filter(/** @returns {child is Node | string} */ (child) => child !== null && child !== undefined && child !== false),
+  );
   return element;
 }

@@ -16,6 +16,7 @@ import { watchStorage } from "./storage-status.js";
 import { showTool } from "./tool-panel.js";
 import { showUpdateNotice } from "./update-notice.js";
 
+/** @param {string} id @returns {any} the page's element of that id (a button, a dialog, a list…) */
 const $ = (id) => document.getElementById(id);
 
 watchNetwork($("network-status"));
@@ -34,7 +35,9 @@ function startHost(policy) {
 
   async function renderServerList() {
     const servers = await host.servers();
-    const tools = new Map(await Promise.all(servers.map(async (s) => [s.name, await getTools(s.name)])));
+    const tools = new Map(
+      await Promise.all(servers.map(async (s) => /** @type {const} */ ([s.name, await getTools(s.name)]))),
+    );
     renderServers($("server-list"), {
       servers,
       tools,
@@ -99,7 +102,8 @@ function refuseToStart(error) {
   return { onOfflineReady: async () => {}, beforeActivate: () => {} };
 }
 
-const managed = document.querySelector('meta[name="satchel-managed"]').content === "true";
+const managedMeta = /** @type {HTMLMetaElement} */ (document.querySelector('meta[name="satchel-managed"]'));
+const managed = managedMeta.content === "true";
 const app = await loadPolicy(managed, (url) => fetch(url, { cache: "no-cache" })).then(startHost, refuseToStart);
 
 startServiceWorker({

@@ -42,7 +42,7 @@ function contentPart(part) {
 
 /**
  * @param {HTMLElement} container
- * @param {{result?: any, error?: Error}} outcome
+ * @param {{result?: any, error?: Error & {code?: unknown}}} outcome
  */
 export function renderResult(container, { result, error }) {
   container.replaceChildren();

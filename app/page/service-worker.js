@@ -80,7 +80,7 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
 /** Resolves once a service worker controls this page (at once, or when the first one claims it). */
 function controlled() {
   if (navigator.serviceWorker.controller) return Promise.resolve();
-  return new Promise((resolve) =>
-    navigator.serviceWorker.addEventListener("controllerchange", () => resolve(), { once: true }),
+  return /** @type {Promise<void>} */ (
+    new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", () => resolve(), { once: true }))
   );
 }

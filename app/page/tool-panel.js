@@ -46,9 +46,9 @@ async function approvalLine(server, tool, policy) {
  */
 export async function showTool(container, { server, tool, host }) {
   const form = buildForm(tool.inputSchema, `tool-form-${++formCount}`);
-  const run = h("button", { type: "submit", class: "button" }, "Run");
+  const run = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "button" }, "Run"));
   const cancel = h("button", { type: "button", class: "button secondary", hidden: true }, "Cancel");
-  const progress = h("progress", { class: "call-progress", hidden: true, max: 1 });
+  const progress = /** @type {HTMLProgressElement} */ (h("progress", { class: "call-progress", hidden: true, max: 1 }));
   const progressText = h("span", { class: "progress-text", role: "status" });
   const output = h("div", { class: "tool-output", "aria-live": "polite" });
   let controller = null;

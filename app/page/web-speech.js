@@ -2,7 +2,10 @@
 // only ever started by the user after being told that it may send the audio over the network (Chrome's does).
 
 /** The SpeechRecognition constructor, or null when the browser has none. */
-export const speechRecognition = () => self.SpeechRecognition ?? self.webkitSpeechRecognition ?? null;
+export const speechRecognition = () => {
+  const scope = /** @type {any} */ (self); // the constructor is not in TypeScript's DOM library
+  return scope.SpeechRecognition ?? scope.webkitSpeechRecognition ?? null;
+};
 
 /**
  * Listen until `stop()`; resolves `done` with the final transcript, or rejects with a message saying why not.

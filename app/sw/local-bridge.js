@@ -3,11 +3,17 @@
 // hosts the server, and the worker answers on it directly (protocol in docs/architecture.md).
 import { errorMessage, RpcError } from "./mcp-http.js";
 
-/** The window that made the request, or else any window of the app that can host the worker. */
+const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+/**
+ * The window that made the request, or else any window of the app that can host the worker.
+ * @param {string} clientId
+ * @returns {Promise<Client | null>}
+ */
 async function hostPage(clientId) {
-  const own = clientId ? await self.clients.get(clientId) : null;
+  const own = clientId ? await serviceWorker.clients.get(clientId) : null;
   if (own && own.type === "window") return own;
-  const windows = await self.clients.matchAll({ type: "window" });
+  const windows = await serviceWorker.clients.matchAll({ type: "window" });
   return windows[0] ?? null;
 }
 
@@ -37,6 +43,7 @@ export async function* callLocalServer(clientId, serverName, config, message, si
   const channel = new MessageChannel();
   /** @type {any[]} */
   const inbox = [];
+  /** @type {(value?: unknown) => void} */
   let wake = () => {};
   let ended = false;
   channel.port1.onmessage = (event) => {
@@ -46,7 +53,7 @@ export async function* callLocalServer(clientId, serverName, config, message, si
   };
   let pageClosed = false;
   const watch = setInterval(async () => {
-    if (!(await self.clients.get(page.id))) {
+    if (!(await serviceWorker.clients.get(page.id))) {
       pageClosed = true;
       wake();
     }

@@ -3,6 +3,11 @@
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
+/**
+ * @typedef {{jsonrpc: "2.0", id: string | number | null, error: {code: number, message: string, data?: any}}}
+ *   JsonRpcError
+ */
+
 /** Standard JSON-RPC error codes, and ours (in the implementation-defined server range). */
 export const RpcError = {
   PARSE: -32700,
@@ -16,17 +21,24 @@ export const RpcError = {
   NO_HOST_PAGE: -32012,
 };
 
-/** @param {any} message */
+/** @param {any} message @param {number} [status] @returns {Response} */
 export const jsonResponse = (message, status = 200) =>
   new Response(JSON.stringify(message), { status, headers: JSON_HEADERS });
 
-/** @param {string | number | null} id @param {number} code @param {string} message @param {any} [data] */
+/**
+ * @param {string | number | null} id
+ * @param {number} code
+ * @param {string} message
+ * @param {any} [data]
+ * @returns {JsonRpcError}
+ */
 export const errorMessage = (id, code, message, data) => ({
   jsonrpc: "2.0",
   id,
   error: data === undefined ? { code, message } : { code, message, data },
 });
 
+/** @returns {Response} */
 export const accepted = () => new Response(null, { status: 202 });
 
 /**
@@ -39,6 +51,7 @@ export const accepted = () => new Response(null, { status: 202 });
  */
 export function sseResponse(messages, requestId, onCancel) {
   const encoder = new TextEncoder();
+  /** @param {any} message */
   const isAnswer = (message) => message?.id === requestId && ("result" in message || "error" in message);
   const stream = new ReadableStream({
     async pull(controller) {
@@ -60,5 +73,9 @@ export function sseResponse(messages, requestId, onCancel) {
   });
 }
 
-/** True for a JSON-RPC request (it expects a response), false for a notification. */
+/**
+ * True for a JSON-RPC request (it expects a response), false for a notification.
+ * @param {unknown} message
+ * @returns {boolean}
+ */
 export const isRequest = (message) => message !== null && typeof message === "object" && "id" in message;

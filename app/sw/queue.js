@@ -8,6 +8,8 @@
 import { getAll, result, transact } from "../common/db.js";
 import { callToolRaw, connectClient, IDEMPOTENCY_KEY } from "../common/mcp-client.js";
 
+/** @typedef {import("../vendor/mcp-sdk.js").Client} Client */
+
 export const SYNC_TAG = "satchel-queue";
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -20,7 +22,7 @@ const RETENTION_MS = 7 * 24 * 3600_000;
  *   updatedAt: number, result?: any, error?: string}} QueuedCall
  */
 
-/** @param {(store: IDBObjectStore) => any} work */
+/** @param {IDBTransactionMode} mode @param {(store: IDBObjectStore) => any} work */
 const withQueue = (mode, work) => transact("queue", mode, (tx) => work(tx.objectStore("queue")));
 
 /**
@@ -30,6 +32,7 @@ const withQueue = (mode, work) => transact("queue", mode, (tx) => work(tx.object
  */
 export async function enqueue(call) {
   const now = Date.now();
+  /** @type {QueuedCall} */
   const entry = { ...call, status: "pending", attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now };
   return withQueue("readwrite", async (store) => {
     const existing = await result(store.index("key").get(call.key));
@@ -42,7 +45,10 @@ export async function enqueue(call) {
 /** @param {QueuedCall} entry */
 const save = (entry) => withQueue("readwrite", (store) => void store.put({ ...entry, updatedAt: Date.now() }));
 
-/** Counts by status and the entries themselves, oldest first. */
+/**
+ * Counts by status and the entries themselves, oldest first.
+ * @returns {Promise<{counts: {pending: number, sent: number, failed: number}, entries: QueuedCall[]}>}
+ */
 export async function queueState() {
   /** @type {QueuedCall[]} */
   const entries = await getAll("queue");
@@ -51,12 +57,15 @@ export async function queueState() {
   return { counts, entries };
 }
 
+/** @typedef {{sent: number, failed: number, pending: number, retryInMs: number | null}} FlushOutcome */
+
+/** @type {Promise<FlushOutcome> | null} */
 let flushing = null;
 
 /**
  * Send pending calls in order. Only one flush runs at a time; a flush asked for while one runs follows it.
  * @param {{force?: boolean}} options `force` ignores back-off (the network just came back, or the user asked)
- * @returns {Promise<{sent: number, failed: number, pending: number, retryInMs: number | null}>}
+ * @returns {Promise<FlushOutcome>}
  */
 export function flushQueue(options = {}) {
   const run = async () => navigator.locks.request("satchel-queue-flush", () => flushOnce(options));
@@ -64,13 +73,15 @@ export function flushQueue(options = {}) {
   return flushing;
 }
 
+/** @param {{force?: boolean}} options @returns {Promise<FlushOutcome>} */
 async function flushOnce({ force = false }) {
+  /** @type {FlushOutcome} */
   const stats = { sent: 0, failed: 0, pending: 0, retryInMs: null };
   await dropExpired();
   /** @type {QueuedCall[]} */
   const waiting = (await getAll("queue")).filter((e) => e.status === "pending" || e.status === "sending");
-  waiting.sort((a, b) => a.seq - b.seq);
-  /** @type {Map<string, any>} */
+  waiting.sort((a, b) => Number(a.seq) - Number(b.seq));
+  /** @type {Map<string, Client>} */
   const clients = new Map();
   try {
     for (const [index, entry] of waiting.entries()) {
@@ -93,7 +104,11 @@ async function flushOnce({ force = false }) {
   return stats;
 }
 
-/** @param {QueuedCall} entry @returns {Promise<"sent"|"failed"|"unreachable">} */
+/**
+ * @param {QueuedCall} entry
+ * @param {Map<string, Client>} clients one connected client per server URL, shared by a flush
+ * @returns {Promise<"sent"|"failed"|"unreachable">}
+ */
 async function send(entry, clients) {
   entry.status = "sending";
   entry.attempts += 1;
@@ -101,25 +116,26 @@ async function send(entry, clients) {
   let answer;
   try {
     if (!clients.has(entry.url)) clients.set(entry.url, await connectClient(entry.url));
-    answer = await callToolRaw(clients.get(entry.url), {
+    answer = await callToolRaw(/** @type {Client} */ (clients.get(entry.url)), {
       name: entry.tool,
       arguments: entry.arguments,
       _meta: { [IDEMPOTENCY_KEY]: entry.key },
     });
   } catch (error) {
     if (isProtocolError(error)) {
-      Object.assign(entry, { status: "failed", error: error.message });
+      Object.assign(entry, { status: "failed", error: /** @type {Error} */ (error).message });
       await save(entry);
       return "failed";
     }
     clients.delete(entry.url);
     const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (entry.attempts - 1));
-    Object.assign(entry, { status: "pending", nextAttemptAt: Date.now() + backoff, error: String(error.message ?? error) });
+    Object.assign(entry, { status: "pending", nextAttemptAt: Date.now() + backoff, error: String(/** @type {any} */ (error).message ?? error) });
     await save(entry);
     return "unreachable";
   }
   if (answer.isError) {
-    const text = (answer.content ?? []).map((part) => part.text ?? "").join(" ").trim();
+    const parts = /** @type {{text?: string}[]} */ (answer.content ?? []);
+    const text = parts.map((part) => part.text ?? "").join(" ").trim();
     Object.assign(entry, { status: "failed", result: answer, error: text || "the server reported an error" });
     await save(entry);
     return "failed";
@@ -132,7 +148,11 @@ async function send(entry, clients) {
 /** SDK codes for a lost connection and a timeout: the server may never have seen the call, so it is retried. */
 const TRANSPORT_CODES = new Set([-32000, -32001]);
 
-/** A JSON-RPC error from the server (it was reached and refused the call), as opposed to a network failure. */
+/**
+ * A JSON-RPC error from the server (it was reached and refused the call), as opposed to a network failure.
+ * @param {any} error what the SDK threw
+ * @returns {boolean}
+ */
 const isProtocolError = (error) => typeof error?.code === "number" && error.code < 0 && !TRANSPORT_CODES.has(error.code);
 
 /** Put a failed entry back in line, at its original place. @param {number} seq */

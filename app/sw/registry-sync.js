@@ -8,13 +8,28 @@
 import { getMeta, OFFICIAL_META_KEY, remoteUrl, setMeta, SNAPSHOT_URL, storeRegistryEntries } from "../common/mirror.js";
 import { serverAllowed } from "../common/policy.js";
 
+/** @typedef {import("../common/policy.js").Policy} Policy */
+/** @typedef {import("./precache.js").Precache} Precache */
+/** @typedef {{server: any, _meta?: any}} RegistryEntry one server as the registry API lists it */
+
+// The registry sync runs in the service worker.
+const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
 const SYNCED_UNTIL = "registry.syncedUntil";
 const PAGE_SIZE = 100;
 
-/** Only the servers a managed policy allows ever reach the mirror. */
+/**
+ * Only the servers a managed policy allows ever reach the mirror.
+ * @param {Policy | null} policy
+ * @param {RegistryEntry[]} entries
+ */
 const allowedBy = (policy, entries) => entries.filter((entry) => serverAllowed(policy, entry.server.name));
 
-/** The build's snapshot of its bundled servers (read from this build's precache). */
+/**
+ * The build's snapshot of its bundled servers (read from this build's precache).
+ * @param {Precache} precache
+ * @returns {Promise<RegistryEntry[]>}
+ */
 async function snapshotEntries(precache) {
   const response = await precache.match(SNAPSHOT_URL);
   return response ? (await response.json()).servers : [];
@@ -23,16 +38,22 @@ async function snapshotEntries(precache) {
 /**
  * Whether an entry of the registry API is one of this site's own servers: a server of the build's snapshot (its
  * name wins any clash in `satchel serve`'s listing), or a remote server on this origin.
- * @param {any} entry
+ * @param {RegistryEntry} entry
  * @param {Set<string>} bundled the snapshot's server names
  */
 function providedBySite(entry, bundled) {
   if (bundled.has(entry.server.name)) return true;
   const url = remoteUrl({ server: entry.server });
-  return url !== null && new URL(url, self.location.origin).origin === self.location.origin;
+  const { origin } = serviceWorker.location;
+  return url !== null && new URL(url, origin).origin === origin;
 }
 
-/** Store the build's snapshot of bundled servers. */
+/**
+ * Store the build's snapshot of bundled servers.
+ * @param {Precache} precache
+ * @param {Policy | null} policy
+ * @returns {Promise<number>} how many servers it holds
+ */
 export async function seedFromSnapshot(precache, policy) {
   const servers = allowedBy(policy, await snapshotEntries(precache));
   await storeRegistryEntries(servers);
@@ -42,15 +63,19 @@ export async function seedFromSnapshot(precache, policy) {
 /**
  * Pull every server changed since the last sync (those the policy allows); returns what changed and any upstream
  * registry problems. `precache` is this build's (its registry snapshot says which local servers are the site's own).
+ * @param {Policy | null} policy
+ * @param {Precache} precache
  * @returns {Promise<{changed: number, upstreamErrors: any[], registry: boolean}>} `registry` false: none served here
  */
 export async function syncRegistry(policy, precache) {
   const since = await getMeta(SYNCED_UNTIL);
+  /** @type {RegistryEntry[]} */
   const entries = [];
+  /** @type {any[]} */
   const upstreamErrors = [];
   let cursor = null;
   do {
-    const url = new URL("/v0.1/servers", self.location.origin);
+    const url = new URL("/v0.1/servers", serviceWorker.location.origin);
     url.searchParams.set("limit", String(PAGE_SIZE));
     url.searchParams.set("version", "latest");
     if (since) {

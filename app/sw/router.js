@@ -16,6 +16,19 @@ import { callLocalServer } from "./local-bridge.js";
 import { accepted, errorMessage, isRequest, jsonResponse, RpcError, sseResponse } from "./mcp-http.js";
 import { enqueue, SYNC_TAG } from "./queue.js";
 
+// The router runs in the service worker.
+const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+/** @typedef {import("../common/mirror.js").MirroredServer} MirroredServer */
+/** @typedef {import("../common/policy.js").Policy} Policy */
+/** @typedef {{error?: Response, message?: any}} ParsedBody the JSON-RPC message of a request, or the answer to it */
+/** @typedef {{policy: () => Promise<Policy | null>, onQueued: (tool: string) => void}} RouterHooks */
+/**
+ * One MCP request on its way through the router.
+ * @typedef {{event: FetchEvent, server: MirroredServer, body: string | null, message: any, policy: Policy | null}}
+ *   RoutedCall
+ */
+
 /** Protocol versions this router can answer a handshake in while a remote server is out of reach. */
 const OFFLINE_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26"];
 /** What a reverse proxy answers when the server behind it is down or does not answer. */
@@ -26,23 +39,31 @@ const FORWARDED_HEADERS = ["accept", "authorization", "content-type", "last-even
 /**
  * The response for an MCP request, or null when the URL is not the router's.
  * @param {FetchEvent} event
- * @param {{policy: () => Promise<any>, onQueued: (tool: string) => void}} hooks the managed policy (null when
+ * @param {RouterHooks} hooks the managed policy (null when
  *   unmanaged; rejects when a managed build's policy is broken) and what to do after a call was queued
  * @returns {Promise<Response> | null}
  */
 export function routeMcp(event, hooks) {
   const url = new URL(event.request.url);
-  if (url.origin !== self.location.origin) return null;
+  if (url.origin !== serviceWorker.location.origin) return null;
   const name = serverNameFromPath(url.pathname);
   return name === null ? null : route(event, name, hooks);
 }
 
+/**
+ * @param {FetchEvent} event
+ * @param {string} name the server named by the URL
+ * @param {RouterHooks} hooks
+ * @returns {Promise<Response>}
+ */
 async function route(event, name, { policy: currentPolicy, onQueued }) {
   const { request } = event;
   const body = request.method === "POST" ? await request.text() : null;
+  /** @type {ParsedBody} */
   const parsed = body === null ? {} : parseMessage(body);
   if (parsed.error) return parsed.error;
   const { message } = parsed;
+  /** @param {string} text @param {number} status */
   const refuse = (text, status) =>
     message && isRequest(message)
       ? jsonResponse(errorMessage(message.id, RpcError.DENIED_BY_POLICY, text))
@@ -52,7 +73,8 @@ async function route(event, name, { policy: currentPolicy, onQueued }) {
   try {
     policy = await currentPolicy();
   } catch (error) {
-    return refuse(`Satchel is managed by your organisation, but its policy cannot be used: ${error.message}`, 503);
+    const reason = /** @type {Error} */ (error).message;
+    return refuse(`Satchel is managed by your organisation, but its policy cannot be used: ${reason}`, 503);
   }
   const server = await getServer(name);
   if (!server) {
@@ -69,6 +91,7 @@ async function route(event, name, { policy: currentPolicy, onQueued }) {
 /**
  * The single JSON-RPC message of a POST body, or the error response to send instead.
  * @param {string} text
+ * @returns {ParsedBody}
  */
 function parseMessage(text) {
   let message;
@@ -86,6 +109,11 @@ function parseMessage(text) {
   return { message };
 }
 
+/**
+ * @param {RoutedCall} call
+ * @param {any} config the server's `io.satchel/local` registry metadata
+ * @returns {Promise<Response>}
+ */
 async function routeLocal({ event, server, message }, config) {
   const { request } = event;
   if (request.method === "DELETE") return new Response(null, { status: 200 }); // stateless: no session to end
@@ -109,6 +137,11 @@ async function routeLocal({ event, server, message }, config) {
   return sseResponse(messages, message.id, () => abandoned.abort());
 }
 
+/**
+ * @param {RoutedCall} call
+ * @param {(tool: string) => void} onQueued
+ * @returns {Promise<Response>}
+ */
 async function routeRemote({ event, server, body, message, policy }, onQueued) {
   const { request } = event;
   const target = remoteUrl(server);
@@ -118,7 +151,10 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
   if (request.method === "GET") return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
   if (navigator.onLine) {
     const headers = new Headers();
-    for (const name of FORWARDED_HEADERS) if (request.headers.has(name)) headers.set(name, request.headers.get(name));
+    for (const name of FORWARDED_HEADERS) {
+      const value = request.headers.get(name);
+      if (value !== null) headers.set(name, value);
+    }
     try {
       const response = await fetch(target, { method: request.method, headers, body, cache: "no-store", credentials: "same-origin" });
       // A proxy in front of the server (a kiosk's nginx) answers for it when it is down: that is out of reach too.
@@ -132,10 +168,18 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
   return jsonResponse(await answerOffline(server, target, message, { onQueued, policy }));
 }
 
-/** What the router says for a remote server it cannot reach. */
+/**
+ * What the router says for a remote server it cannot reach.
+ * @param {MirroredServer} server
+ * @param {string} target the server's Streamable HTTP endpoint
+ * @param {any} message a JSON-RPC request
+ * @param {{onQueued: (tool: string) => void, policy: Policy | null}} context
+ * @returns {Promise<object>} the JSON-RPC response
+ */
 async function answerOffline(server, target, message, { onQueued, policy }) {
   const { id, method, params = {} } = message;
   const label = server.server.title ?? server.name;
+  /** @param {string} what */
   const needsNetwork = (what) =>
     errorMessage(id, RpcError.NEEDS_NETWORK, `${what} needs the network: ${label} cannot be reached`, { reason: "offline" });
   switch (method) {
@@ -158,7 +202,7 @@ async function answerOffline(server, target, message, { onQueued, policy }) {
     case "tools/list": {
       const record = await getTools(server.name);
       if (!record) return needsNetwork(`listing the tools of ${label} for the first time`);
-      const tools = record.tools.filter((tool) => !toolDenied(policy, server.name, tool.name));
+      const tools = record.tools.filter((/** @type {{name: string}} */ tool) => !toolDenied(policy, server.name, tool.name));
       return { jsonrpc: "2.0", id, result: { tools, _meta: { "io.satchel/offline": true } } };
     }
     case "tools/call": {
@@ -174,7 +218,7 @@ async function answerOffline(server, target, message, { onQueued, policy }) {
       }
       const key = params._meta?.[IDEMPOTENCY_KEY] ?? crypto.randomUUID();
       const entry = await enqueue({ server: server.name, url: target, tool: tool.name, arguments: params.arguments ?? {}, key });
-      await self.registration.sync?.register(SYNC_TAG).catch(() => {}); // replay when the network is back
+      await serviceWorker.registration.sync?.register(SYNC_TAG).catch(() => {}); // replay when the network is back
       onQueued(tool.name);
       return {
         jsonrpc: "2.0",
@@ -193,6 +237,9 @@ async function answerOffline(server, target, message, { onQueued, policy }) {
 /**
  * Safe to replay later: the server says the tool is idempotent and it changes something (a read-only call is
  * useless later), or the registry entry lists it as queueable.
+ * @param {MirroredServer} server
+ * @param {{name: string, annotations?: {idempotentHint?: boolean, readOnlyHint?: boolean}}} tool
+ * @returns {boolean}
  */
 function isQueueable(server, tool) {
   const annotations = tool.annotations ?? {};

@@ -3,7 +3,7 @@
 
 const INTERNAL_ERROR = -32603;
 
-/** A readable reason for anything thrown. */
+/** A readable reason for anything thrown. @param {unknown} error @returns {string} */
 export function describe(error) {
   return error instanceof Error ? error.message : String(error);
 }

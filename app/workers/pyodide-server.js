@@ -49,13 +49,14 @@ async function startServer(config) {
   const packages = (config?.files ?? [])
     .map((file) => new URL(file.url, self.location.origin).pathname.split("/").pop())
     .filter((name) => name?.endsWith(".whl"))
-    .map((name) => name.split("-")[0]);
+    .map((name) => /** @type {string} */ (name).split("-")[0]);
   if (!packages.length) throw new Error("the registry entry lists no Python wheels to install");
 
   status("loading", { message: "the Python runtime" });
   const pyodide = await loadPyodide({ indexURL: INDEX_URL, lockFileURL: LOCK_FILE_URL, fullStdLib: false });
 
   status("loading", { message: `packages ${packages.join(", ")}` });
+  /** @type {string[]} */
   const failures = [];
   await pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: (text) => failures.push(text) });
   // loadPackage reports a failed download through the callback rather than by throwing: check what got installed.

@@ -9,6 +9,12 @@
  * @property {(name: string, bytes: Uint8Array) => void} addFile put a file in the preopened directory (once)
  */
 
+/**
+ * What the module exports (docs/architecture.md, "The WASM servers").
+ * @typedef {{memory: WebAssembly.Memory, handle: (pointer: number, length: number) => void,
+ *   satchel_alloc: (length: number) => number, satchel_free: (pointer: number) => void}} ReactorExports
+ */
+
 /** Where model files appear inside the module (a WASI preopened directory). */
 export const MODEL_DIR = "/models";
 
@@ -25,10 +31,11 @@ export async function startReactor({ shim, module, args, files = new Map(), onSt
   const models = new shim.PreopenDirectory(MODEL_DIR, new Map());
   const wasi = new shim.WASI(["server", ...args], [], [
     new shim.OpenFile(new shim.File(new Uint8Array(0))),
-    shim.ConsoleStdout.lineBuffered((line) => emit?.(line)),
+    shim.ConsoleStdout.lineBuffered((/** @type {string} */ line) => emit?.(line)),
     shim.ConsoleStdout.lineBuffered(onStderr),
     models,
   ], { debug: false }); // the shim logs every call unless told not to
+  /** @type {Reactor["addFile"]} */
   const addFile = (name, bytes) => {
     if (models.dir.contents.has(name)) return;
     // The shim's File copies a Uint8Array but wraps an ArrayBuffer: hand it the buffer when the view spans it all.
@@ -44,7 +51,7 @@ export async function startReactor({ shim, module, args, files = new Map(), onSt
     env: { emscripten_notify_memory_growth() {} },
   });
   wasi.initialize(instance);
-  const { memory, handle, satchel_alloc: alloc, satchel_free: free } = instance.exports;
+  const { memory, handle, satchel_alloc: alloc, satchel_free: free } = /** @type {ReactorExports} */ (instance.exports);
   const encoder = new TextEncoder();
 
   return {

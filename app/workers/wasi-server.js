@@ -88,7 +88,7 @@ async function reactor() {
   reactorReady ??= (async () =>
     startReactor({
       shim,
-      module: await moduleReady,
+      module: /** @type {WebAssembly.Module} */ (await moduleReady),
       args: serverArgs(),
       onStderr: (line) => console.debug(`[${serverId}]`, line),
     }))();
@@ -135,7 +135,7 @@ async function serve(message, port) {
 /**
  * Fetch the module (from the service worker's precache, so offline too) and check its sha256.
  * @param {{url: string, sha256: string}} file
- * @returns {Promise<Uint8Array>}
+ * @returns {Promise<Uint8Array<ArrayBuffer>>}
  */
 async function fetchVerified(file) {
   const response = await fetch(new URL(file.url, self.location.origin));

@@ -22,7 +22,7 @@ function wavHeader(dataBytes) {
   return header.buffer;
 }
 
-/** @param {Int16Array[]} chunks */
+/** @param {Int16Array<ArrayBuffer>[]} chunks */
 export function wavBlob(chunks) {
   const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   return new Blob([wavHeader(bytes), ...chunks], { type: "audio/wav" });
