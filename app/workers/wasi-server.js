@@ -122,7 +122,7 @@ async function serve(message, port) {
       server.handle(line, (out) => port.postMessage({ type: "message", message: out }));
     } catch (error) {
       reactorReady = null; // a trapped instance is unusable: the next call starts a fresh one
-      throw new Error(`the server crashed (${describe(error)}) and was restarted`);
+      throw new Error(`the server crashed (${describe(error)}) and was restarted`, { cause: error });
     }
   } catch (error) {
     answerFailure(port, message, serverId, error);
