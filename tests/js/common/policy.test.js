@@ -1,0 +1,117 @@
+// The managed policy's rules (app/common/policy.js): what a valid document is, that a managed build without one
+// refuses to start, and what each rule allows.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  loadPolicy,
+  PolicyError,
+  policyProblems,
+  policyRefusal,
+  remoteAllowed,
+  serverAllowed,
+  toolAlwaysAsks,
+  toolDenied,
+} from "../../../app/common/policy.js";
+
+/** @typedef {import("../../../app/common/policy.js").Policy} Policy */
+
+const policy = /** @type {Policy} */ ({
+  version: 1,
+  organization: "Riverside Clinic",
+  servers: { allow: ["io.satchel/tools", "io.satchel/workspace"] },
+  tools: { deny: ["io.satchel/workspace:delete_note"], alwaysAsk: ["io.satchel/workspace:save_note"] },
+  sync: { remoteAllowed: true, redactBeforeSync: true },
+});
+
+describe("policyProblems", () => {
+  test("a valid policy has none", () => {
+    assert.deepEqual(policyProblems(policy), []);
+  });
+
+  test("names every problem of a malformed policy", () => {
+    const problems = policyProblems({
+      version: 2,
+      organization: 3,
+      servers: { allow: "io.satchel/tools" },
+      tools: { deny: ["no-colon"] },
+      sync: { remoteAllowed: "yes" },
+      upstreamRegistries: 1,
+    });
+    assert.deepEqual(problems, [
+      "version must be 1, not 2",
+      "organization must be text",
+      "servers.allow must be a list of names",
+      'tools.deny must be a list of "server:tool"',
+      "sync.remoteAllowed must be true or false",
+      "upstreamRegistries must be true or false",
+    ]);
+  });
+
+  test("a policy that is not an object", () => {
+    assert.deepEqual(policyProblems([]), ["the policy is not a JSON object"]);
+  });
+});
+
+describe("loadPolicy", () => {
+  test("an unmanaged build has no policy and reads nothing", async () => {
+    assert.equal(await loadPolicy(false, () => assert.fail("read")), null);
+  });
+
+  test("a managed build reads and checks /policy.json", async () => {
+    assert.deepEqual(await loadPolicy(true, async () => Response.json(policy)), policy);
+  });
+
+  for (const [what, read, message] of [
+    ["missing", async () => new Response("", { status: 404 }), /is missing/],
+    ["unreadable", async () => Promise.reject(new Error("offline")), /is missing/],
+    ["not JSON", async () => new Response("{"), /is not valid JSON/],
+    ["malformed", async () => Response.json({ version: 2 }), /is malformed: version must be 1/],
+  ]) {
+    test(`a managed build refuses a policy that is ${what}`, async () => {
+      await assert.rejects(loadPolicy(true, /** @type {any} */ (read)), (error) => {
+        assert.ok(error instanceof PolicyError);
+        assert.match(error.message, /** @type {RegExp} */ (message));
+        return true;
+      });
+    });
+  }
+});
+
+describe("the rules", () => {
+  test("without a policy everything is allowed", () => {
+    assert.equal(serverAllowed(null, "io.example/any"), true);
+    assert.equal(toolDenied(null, "io.example/any", "x"), false);
+    assert.equal(toolAlwaysAsks(null, "io.example/any", "x"), false);
+    assert.equal(remoteAllowed(null), true);
+    assert.equal(policyRefusal(null, "io.example/any", { remote: true, tool: "x" }), null);
+  });
+
+  test("servers.allow, tools.deny and tools.alwaysAsk", () => {
+    assert.equal(serverAllowed(policy, "io.satchel/tools"), true);
+    assert.equal(serverAllowed(policy, "io.example/other"), false);
+    assert.equal(toolDenied(policy, "io.satchel/workspace", "delete_note"), true);
+    assert.equal(toolDenied(policy, "io.satchel/workspace", "save_note"), false);
+    assert.equal(toolAlwaysAsks(policy, "io.satchel/workspace", "save_note"), true);
+  });
+
+  test("policyRefusal says why, naming the organisation", () => {
+    assert.equal(
+      policyRefusal(policy, "io.example/other", { remote: true }),
+      "io.example/other is not allowed by Riverside Clinic's policy",
+    );
+    assert.equal(
+      policyRefusal(policy, "io.satchel/workspace", { remote: true, tool: "delete_note" }),
+      "delete_note of io.satchel/workspace is blocked by Riverside Clinic's policy",
+    );
+    assert.equal(policyRefusal(policy, "io.satchel/workspace", { remote: true, tool: "save_note" }), null);
+  });
+
+  test("sync.remoteAllowed false refuses remote servers only", () => {
+    const local = /** @type {Policy} */ ({ version: 1, sync: { remoteAllowed: false } });
+    assert.equal(
+      policyRefusal(local, "io.satchel/workspace", { remote: true }),
+      "your organisation's policy keeps everything on this device: io.satchel/workspace is remote",
+    );
+    assert.equal(policyRefusal(local, "io.satchel/tools", { remote: false }), null);
+  });
+});

@@ -1,0 +1,244 @@
+// Where the router sends each MCP call (app/sw/router.js): a local server's calls to the page bridge, a reachable
+// remote server's as they are, an unreachable one's answered from the mirror or queued, and what a managed policy
+// forbids refused with -32011.
+import { windows, setOnline, fakeFetch, ORIGIN } from "../fakes.js";
+import assert from "node:assert/strict";
+import { beforeEach, describe, test } from "node:test";
+import { transact } from "../../../app/common/db.js";
+import { storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
+import { RpcError } from "../../../app/sw/mcp-http.js";
+import { queueState } from "../../../app/sw/queue.js";
+import { routeMcp } from "../../../app/sw/router.js";
+
+const REMOTE = "io.example/notes";
+const LOCAL = "io.satchel/tools";
+const REMOTE_URL = `${ORIGIN}/mcp/workspace`;
+
+const remoteEntry = {
+  server: {
+    name: REMOTE,
+    title: "Notes",
+    version: "1.0.0",
+    remotes: [{ type: "streamable-http", url: REMOTE_URL }],
+    _meta: { "io.satchel/queueable": ["tag_note"] },
+  },
+};
+const localEntry = {
+  server: { name: LOCAL, version: "1.0.0", _meta: { "io.satchel/local": { worker: "pyodide-server", files: [] } } },
+};
+const remoteTools = [
+  { name: "save_note", annotations: { idempotentHint: true, readOnlyHint: false } },
+  { name: "search_notes", annotations: { idempotentHint: true, readOnlyHint: true } },
+  { name: "delete_note", annotations: { destructiveHint: true } },
+  { name: "tag_note", annotations: {} },
+];
+
+/** @typedef {import("../../../app/common/policy.js").Policy} Policy */
+
+/**
+ * Send one JSON-RPC message through the router as a page's MCP client would; returns its response (null when the
+ * router does not answer that URL) and the tools it queued.
+ * @param {string} server
+ * @param {any} message
+ * @param {{policy?: Policy | null, method?: string, url?: string}} [options]
+ */
+async function route(server, message, { policy = null, method = "POST", url } = {}) {
+  const request = new Request(url ?? `${ORIGIN}/mcp/${encodeURIComponent(server)}`, {
+    method,
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: method === "POST" ? JSON.stringify(message) : undefined,
+  });
+  /** @type {string[]} */
+  const queued = [];
+  const event = /** @type {any} */ ({ request, clientId: "" });
+  const response = await routeMcp(event, { policy: async () => policy, onQueued: (tool) => queued.push(tool) });
+  return { response, queued };
+}
+
+/** @param {Response | null} response */
+async function json(response) {
+  assert.ok(response);
+  return response.json();
+}
+
+const call = (name, id = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: { text: "hi" } } });
+
+beforeEach(async () => {
+  await transact(["servers", "tools", "queue"], "readwrite", (tx) => {
+    for (const store of ["servers", "tools", "queue"]) tx.objectStore(store).clear();
+  });
+  await storeRegistryEntries([remoteEntry, localEntry]);
+  await storeTools({ server: REMOTE, tools: remoteTools, hidden: [], fetchedAt: Date.now(), ttlMs: 60_000, fingerprint: "" });
+  windows.length = 0;
+  setOnline(true);
+  fakeFetch(() => {
+    throw new TypeError("fetch failed");
+  });
+});
+
+describe("which URLs the router answers", () => {
+  test("a URL outside /mcp/ is not the router's", async () => {
+    const { response } = await route(REMOTE, call("save_note"), { url: `${ORIGIN}/index.html`, method: "GET" });
+    assert.equal(response, null);
+  });
+
+  test("another origin is not the router's", async () => {
+    const { response } = await route(REMOTE, call("save_note"), { url: "https://elsewhere.test/mcp/x" });
+    assert.equal(response, null);
+  });
+
+  test("a server the mirror does not know is a 404 with a JSON-RPC error", async () => {
+    const { response } = await route("io.example/unknown", call("x"));
+    assert.equal(response?.status, 404);
+    assert.equal((await json(response)).error.code, RpcError.INVALID_REQUEST);
+  });
+
+  test("a body that is not JSON is a parse error", async () => {
+    const request = new Request(`${ORIGIN}/mcp/${encodeURIComponent(REMOTE)}`, { method: "POST", body: "{" });
+    const response = await routeMcp(/** @type {any} */ ({ request, clientId: "" }), { policy: async () => null, onQueued: () => {} });
+    assert.equal(response?.status, 400);
+    assert.equal((await json(response)).error.code, RpcError.PARSE);
+  });
+});
+
+describe("remote servers", () => {
+  test("online, a call is forwarded to the server's endpoint untouched", async () => {
+    const seen = fakeFetch(() => Response.json({ jsonrpc: "2.0", id: 1, result: { content: [] } }));
+    const { response } = await route(REMOTE, call("save_note"));
+    assert.deepEqual(await json(response), { jsonrpc: "2.0", id: 1, result: { content: [] } });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].url, REMOTE_URL);
+    assert.deepEqual(await seen[0].json(), call("save_note"));
+  });
+
+  test("offline, an idempotent tool that changes something is queued", async () => {
+    setOnline(false);
+    const { response, queued } = await route(REMOTE, call("save_note"));
+    const answer = await json(response);
+    assert.match(answer.result.content[0].text, /^Queued: save_note/);
+    assert.equal(typeof answer.result._meta["io.satchel/queued"].seq, "number");
+    assert.deepEqual(queued, ["save_note"]);
+    const { entries } = await queueState();
+    assert.deepEqual(entries.map((entry) => [entry.tool, entry.url, entry.status]), [["save_note", REMOTE_URL, "pending"]]);
+  });
+
+  test("a tool the registry entry lists as queueable is queued", async () => {
+    setOnline(false);
+    const { queued } = await route(REMOTE, call("tag_note"));
+    assert.deepEqual(queued, ["tag_note"]);
+  });
+
+  test("the same idempotency key queued twice is one entry", async () => {
+    setOnline(false);
+    const keyed = call("save_note");
+    keyed.params._meta = { "io.satchel/idempotency-key": "note-1" };
+    await route(REMOTE, keyed);
+    await route(REMOTE, { ...keyed, id: 2 });
+    const { entries } = await queueState();
+    assert.deepEqual(entries.map((entry) => entry.key), ["note-1"]);
+  });
+
+  for (const tool of ["search_notes", "delete_note"]) {
+    test(`offline, ${tool} is refused as needing the network, not queued`, async () => {
+      setOnline(false);
+      const { response, queued } = await route(REMOTE, call(tool));
+      const { error } = await json(response);
+      assert.equal(error.code, RpcError.NEEDS_NETWORK);
+      assert.equal(error.data.queueable, false);
+      assert.deepEqual(queued, []);
+      assert.equal((await queueState()).entries.length, 0);
+    });
+  }
+
+  test("an unreachable server is answered as offline", async () => {
+    const { queued } = await route(REMOTE, call("save_note"));
+    assert.deepEqual(queued, ["save_note"]);
+  });
+
+  test("a gateway error from a proxy in front of the server counts as unreachable", async () => {
+    fakeFetch(() => new Response("bad gateway", { status: 502 }));
+    const { queued } = await route(REMOTE, call("save_note"));
+    assert.deepEqual(queued, ["save_note"]);
+  });
+
+  test("offline, the handshake and tools/list come from the mirror, without the tools a policy denies", async () => {
+    setOnline(false);
+    const policy = /** @type {Policy} */ ({ version: 1, tools: { deny: [`${REMOTE}:delete_note`] } });
+    const hello = await json((await route(REMOTE, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18" } }, { policy })).response);
+    assert.equal(hello.result.protocolVersion, "2025-06-18");
+    assert.equal(hello.result._meta["io.satchel/offline"], true);
+    const list = await json((await route(REMOTE, { jsonrpc: "2.0", id: 2, method: "tools/list" }, { policy })).response);
+    assert.deepEqual(list.result.tools.map((tool) => tool.name), ["save_note", "search_notes", "tag_note"]);
+  });
+
+  test("offline, a notification is accepted with 202", async () => {
+    setOnline(false);
+    const { response } = await route(REMOTE, { jsonrpc: "2.0", method: "notifications/initialized" });
+    assert.equal(response?.status, 202);
+  });
+});
+
+describe("a managed policy", () => {
+  test("refuses a server it does not allow", async () => {
+    const policy = /** @type {Policy} */ ({ version: 1, servers: { allow: [LOCAL] } });
+    const { response } = await route(REMOTE, call("save_note"), { policy });
+    const { error } = await json(response);
+    assert.equal(error.code, RpcError.DENIED_BY_POLICY);
+    assert.match(error.message, /is not allowed by your organisation's policy/);
+  });
+
+  test("refuses a denied tool even when it is called directly", async () => {
+    const policy = /** @type {Policy} */ ({ version: 1, organization: "Riverside", tools: { deny: [`${REMOTE}:save_note`] } });
+    const seen = fakeFetch(() => Response.json({}));
+    const { error } = await json((await route(REMOTE, call("save_note"), { policy })).response);
+    assert.equal(error.code, RpcError.DENIED_BY_POLICY);
+    assert.match(error.message, /blocked by Riverside's policy/);
+    assert.equal(seen.length, 0);
+  });
+
+  test("that keeps everything on the device refuses every remote server", async () => {
+    const policy = /** @type {Policy} */ ({ version: 1, sync: { remoteAllowed: false } });
+    const { error } = await json((await route(REMOTE, call("save_note"), { policy })).response);
+    assert.equal(error.code, RpcError.DENIED_BY_POLICY);
+  });
+
+  test("that cannot be read refuses everything with 503", async () => {
+    const request = new Request(`${ORIGIN}/mcp/${encodeURIComponent(REMOTE)}`, { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
+    const hooks = { policy: async () => Promise.reject(new Error("/policy.json is missing")), onQueued: () => {} };
+    const response = await routeMcp(/** @type {any} */ ({ request, clientId: "" }), hooks);
+    assert.equal(response?.status, 503);
+    assert.match((await json(response)).error.message, /policy cannot be used: \/policy.json is missing/);
+  });
+});
+
+describe("local servers", () => {
+  test("a call goes to an open page, which relays the worker's answer", async () => {
+    /** @type {any[]} */
+    const relayed = [];
+    windows.push({
+      id: "page-1",
+      type: "window",
+      /** @param {any} data @param {MessagePort[]} ports */
+      postMessage(data, [port]) {
+        relayed.push(data);
+        port.postMessage({ type: "message", message: { jsonrpc: "2.0", id: data.message.id, result: { content: [] } } });
+        port.postMessage({ type: "end" });
+      },
+    });
+    const { response } = await route(LOCAL, call("summarize_extractive", 7));
+    assert.deepEqual(await json(response), { jsonrpc: "2.0", id: 7, result: { content: [] } });
+    assert.equal(relayed[0].type, "mcp-bridge");
+    assert.equal(relayed[0].serverId, LOCAL);
+  });
+
+  test("with no page open to host the worker, the call fails with -32012", async () => {
+    const { error } = await json((await route(LOCAL, call("summarize_extractive"))).response);
+    assert.equal(error.code, RpcError.NO_HOST_PAGE);
+  });
+
+  test("offline does not matter to a local server", async () => {
+    setOnline(false);
+    const { error } = await json((await route(LOCAL, call("summarize_extractive"))).response);
+    assert.equal(error.code, RpcError.NO_HOST_PAGE); // it tried the page bridge, not the mirror
+  });
+});
