@@ -68,6 +68,13 @@ export class MapCacheStorage {
 /** @type {any} */
 const scope = globalThis;
 scope.self = globalThis;
+/** In a browser a relative URL is relative to the document or worker; node's Request needs an absolute one. */
+scope.Request = class extends Request {
+  /** @param {RequestInfo | URL} input @param {RequestInit} [init] */
+  constructor(input, init) {
+    super(typeof input === "string" ? new URL(input, ORIGIN).href : input, init);
+  }
+};
 scope.location = new URL(`${ORIGIN}/`);
 scope.caches = new MapCacheStorage();
 scope.registration = { sync: { register: async () => {} } };

@@ -1,0 +1,124 @@
+// The precache (app/sw/precache.js): install stores every file verified against its sha256 (a file of another build
+// fails the install), reuses unchanged files from the previous build's cache, writes the manifest last; activation
+// removes other builds' caches; a lower bundle release never replaces a higher one.
+import { fakeFetch, sha256Hex } from "../fakes.js";
+import assert from "node:assert/strict";
+import { beforeEach, describe, test } from "node:test";
+import { compareReleases, Precache } from "../../../app/sw/precache.js";
+
+/** @type {any} */
+const scope = globalThis;
+
+/**
+ * A site's files and the precache entries of a build of them.
+ * @param {Record<string, string>} files
+ */
+async function build(files) {
+  const entries = await Promise.all(
+    Object.entries(files).map(async ([url, text]) => ({ url, sha256: await sha256Hex(text), size: text.length })),
+  );
+  return entries;
+}
+
+/** Serve `files` over fetch; returns the requests made. @param {Record<string, string>} files */
+function serve(files) {
+  return fakeFetch((request) => {
+    const text = files[new URL(request.url).pathname];
+    return text === undefined ? new Response("not found", { status: 404 }) : new Response(text);
+  });
+}
+
+beforeEach(async () => {
+  for (const name of await scope.caches.keys()) await scope.caches.delete(name);
+});
+
+describe("compareReleases", () => {
+  test("orders dotted numbers part by part, missing parts as 0", () => {
+    assert.ok(compareReleases("2026.11.25", "2026.2.1") > 0);
+    assert.ok(compareReleases("3", "10") < 0);
+    assert.equal(compareReleases("1.0", "1"), 0);
+  });
+});
+
+describe("install", () => {
+  test("stores every file, verified, then the manifest", async () => {
+    const files = { "/index.html": "<h1>v1</h1>", "/app.js": "console.log(1)" };
+    const requests = serve(files);
+    const precache = new Precache("build1", await build(files), "/index.html");
+    await precache.install();
+    assert.deepEqual(requests.map((request) => new URL(request.url).pathname).sort(), ["/app.js", "/index.html"]);
+    assert.equal(await (await precache.match("/app.js"))?.text(), "console.log(1)");
+    const cache = await scope.caches.open("satchel-precache-build1");
+    assert.ok(await cache.match("/__satchel__/precache-manifest.json"));
+  });
+
+  test("a file whose bytes are not the build's fails the install, and no manifest is written", async () => {
+    const entries = await build({ "/app.js": "console.log(1)" });
+    serve({ "/app.js": "console.log(2)" }); // the server already has another build
+    const precache = new Precache("build1", entries, "/index.html");
+    await assert.rejects(precache.install(), /does not belong to build build1/);
+    const cache = await scope.caches.open("satchel-precache-build1");
+    assert.equal(await cache.match("/__satchel__/precache-manifest.json"), undefined);
+  });
+
+  test("a file the server does not have fails the install", async () => {
+    serve({});
+    const precache = new Precache("build1", await build({ "/app.js": "x" }), "/index.html");
+    await assert.rejects(precache.install(), /answered HTTP 404/);
+  });
+
+  test("unchanged files come from the previous build's cache; only changed ones are downloaded", async () => {
+    const v1 = { "/index.html": "<h1>v1</h1>", "/app.js": "console.log(1)", "/styles.css": "body{}" };
+    serve(v1);
+    await new Precache("build1", await build(v1), "/index.html").install();
+    const v2 = { ...v1, "/app.js": "console.log(2)" };
+    const requests = serve(v2);
+    const precache = new Precache("build2", await build(v2), "/index.html");
+    await precache.install();
+    assert.deepEqual(requests.map((request) => new URL(request.url).pathname), ["/app.js"]);
+    assert.equal(await (await precache.match("/styles.css"))?.text(), "body{}");
+    assert.equal(await (await precache.match("/app.js"))?.text(), "console.log(2)");
+  });
+
+  test("an earlier cache without its manifest (an interrupted install) is not reused", async () => {
+    const files = { "/app.js": "console.log(1)" };
+    const stale = await scope.caches.open("satchel-precache-old");
+    await stale.put("/app.js", new Response("console.log(1)"));
+    const requests = serve(files);
+    await new Precache("build1", await build(files), "/index.html").install();
+    assert.equal(requests.length, 1);
+  });
+
+  test("a lower release than a complete cache on the device holds is refused", async () => {
+    const files = { "/app.js": "x" };
+    serve(files);
+    await new Precache("build2", await build(files), "/index.html", "2026.2").install();
+    await assert.rejects(
+      new Precache("build1", await build(files), "/index.html", "2026.1").install(),
+      /release 2026.1 is older than release 2026.2/,
+    );
+    await new Precache("build3", await build(files), "/index.html", "2026.3").install();
+  });
+});
+
+describe("activate and respond", () => {
+  test("activation removes other builds' caches only", async () => {
+    await scope.caches.open("satchel-precache-old");
+    await scope.caches.open("satchel-models");
+    await new Precache("new", [], "/index.html").activate();
+    assert.deepEqual(await scope.caches.keys(), ["satchel-models"]);
+  });
+
+  test("answers the build's files and navigations from this build's cache, nothing else", async () => {
+    const files = { "/index.html": "<h1>shell</h1>", "/app.js": "x" };
+    serve(files);
+    const precache = new Precache("build1", await build(files), "/index.html");
+    await precache.install();
+    const request = (/** @type {string} */ path, /** @type {RequestInit} */ init = {}) => new Request(`https://satchel.test${path}`, init);
+    assert.equal(await (await precache.respond(request("/app.js")))?.text(), "x");
+    assert.equal(await (await precache.respond(request("/")))?.text(), "<h1>shell</h1>");
+    assert.equal(precache.respond(request("/other.js")), null);
+    assert.equal(precache.respond(request("/app.js", { method: "POST", body: "" })), null);
+    assert.equal(precache.respond(new Request("https://elsewhere.test/app.js")), null);
+  });
+});
