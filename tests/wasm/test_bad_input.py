@@ -120,6 +120,26 @@ def test_prompt_beyond_the_context_is_refused_and_the_next_call_works(
     assert len(succeeded(response(messages, 2))["structuredContent"]["tokens"]) == 4
 
 
+def test_scoring_tokens_outside_the_vocabulary_or_the_context_is_refused_and_the_next_call_works(
+    run: Runner, tiny_models: TinyModels
+) -> None:
+    messages = run(
+        "llama",
+        tiny_models.llama,
+        [
+            tool_call(1, "score", {"prompt": "Hi", "tokens": [1, 10_000_000]}),
+            tool_call(2, "score", {"prompt": "Hi", "tokens": [1] * 600}),
+            tool_call(3, "score", {"prompt": "Hi", "tokens": []}),
+            tool_call(4, "score", {"prompt": "Hi", "tokens": [1, 2], "top_k": 3}),
+        ],
+    )
+    assert error_text(response(messages, 1)).startswith("token 10000000 is not in the model's vocabulary of ")
+    assert "the context holds 512" in error_text(response(messages, 2))
+    assert "tokens" in error_text(response(messages, 3))
+    steps = succeeded(response(messages, 4))["structuredContent"]["steps"]
+    assert [step["token"] for step in steps] == [1, 2] and all(len(step["top"]) == 3 for step in steps)
+
+
 def test_malformed_messages_get_json_rpc_errors(run: Runner, tiny_models: TinyModels) -> None:
     messages = run(
         "llama",
@@ -139,7 +159,7 @@ def test_malformed_messages_get_json_rpc_errors(run: Runner, tiny_models: TinyMo
     }
     assert response(messages, 1)["error"]["code"] == -32601
     unknown = response(messages, 2)["error"]
-    assert unknown["code"] == -32602 and "generate, summarize" in unknown["message"]
+    assert unknown["code"] == -32602 and "generate, summarize, score" in unknown["message"]
     assert "missing required argument 'prompt'" in error_text(response(messages, 3))
     assert response(messages, 4)["result"] == {}
 

@@ -27,7 +27,7 @@ async def test_llama_server_speaks_both_eras_to_the_official_client(
         assert client.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
         assert client.server_info is not None and client.server_info.name == "satchel-llama"
         listed = await client.list_tools()
-        assert [tool.name for tool in listed.tools] == ["generate", "summarize"]
+        assert [tool.name for tool in listed.tools] == ["generate", "summarize", "score"]
         assert all(tool.output_schema is not None for tool in listed.tools)
 
         updates: list[tuple[float, float | None, str | None]] = []

@@ -94,7 +94,7 @@ def test_wasm_llama_in_a_worker_matches_native(
     native = response(run_native(native_servers["llama"], tiny_models.llama, messages), 1)["result"]
     outcome = drive(page, config, ['{"jsonrpc":"2.0","id":0,"method":"tools/list"}', *messages])
     listed, generated = outcome["answers"]
-    assert [t["name"] for t in listed[0]["message"]["result"]["tools"]] == ["generate", "summarize"]
+    assert [t["name"] for t in listed[0]["message"]["result"]["tools"]] == ["generate", "summarize", "score"]
     assert [item["type"] for item in generated] == ["message"] * 4 + ["end"]
     progress = [item["message"]["params"]["progress"] for item in generated[:3]]
     assert progress == [8, 16, 24]

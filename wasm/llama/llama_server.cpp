@@ -1,5 +1,5 @@
-// The llama MCP server: `generate` (raw completion) and `summarize` (through the model's own chat template)
-// around llama.cpp. Built natively as a stdio server (`llama-server --model model.gguf`) and to a WASI reactor for
+// The llama MCP server: `generate` (raw completion), `summarize` (through the model's own chat template) and
+// `score` (the model's logits along a given continuation, teacher-forced) around llama.cpp. Built natively as a stdio server (`llama-server --model model.gguf`) and to a WASI reactor for
 // the browser worker. Progress notifications carry each chunk of generated text while it is produced.
 #include <algorithm>
 #include <cstdio>
@@ -68,6 +68,44 @@ public:
         return {{"text", summary}, {"finish_reason", result.finish_reason}, {"prompt_tokens", result.prompt_tokens}};
     }
 
+    // Teacher forcing: the prompt, then each given token in turn; before each one, what the model predicts there.
+    json score(const json& arguments, mcp::CallContext& call) {
+        load();
+        std::vector<llama_token> continuation = arguments["tokens"].get<std::vector<llama_token>>();
+        int top_k = arguments.value("top_k", 5);
+        const llama_vocab* vocab = llama_model_get_vocab(model_);
+        int n_vocab = llama_vocab_n_tokens(vocab);
+        for (llama_token token : continuation)
+            if (token < 0 || token >= n_vocab)
+                throw ToolError("token " + std::to_string(token) + " is not in the model's vocabulary of " +
+                                std::to_string(n_vocab) + " tokens");
+        std::vector<llama_token> prompt = evaluate_prompt(arguments["prompt"], false, call);
+        int n_ctx = int(llama_n_ctx(context_));
+        if (int(prompt.size() + continuation.size()) > n_ctx)
+            throw ToolError("the prompt and the tokens are " + std::to_string(prompt.size() + continuation.size()) +
+                            " tokens; the context holds " + std::to_string(n_ctx));
+        top_k = std::min(top_k, n_vocab);
+        json steps = json::array();
+        std::vector<int> order(size_t(n_vocab), 0);
+        for (size_t i = 0; i < continuation.size(); ++i) {
+            call.check_cancelled();
+            const float* logits = llama_get_logits_ith(context_, -1);
+            llama_token token = continuation[i];
+            int rank = int(std::count_if(logits, logits + n_vocab, [&](float l) { return l > logits[token]; }));
+            for (int v = 0; v < n_vocab; ++v) order[size_t(v)] = v;
+            std::partial_sort(order.begin(), order.begin() + top_k, order.end(), [&](int a, int b) {
+                return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+            });
+            json top = json::array();
+            for (int k = 0; k < top_k; ++k) top.push_back({{"token", order[size_t(k)]}, {"logit", logits[order[size_t(k)]]}});
+            steps.push_back({{"token", token}, {"logit", logits[token]}, {"rank", rank}, {"top", top}});
+            if ((i + 1) % PROGRESS_EVERY == 0) call.progress(double(i + 1), double(continuation.size()));
+            if (i + 1 < continuation.size() && llama_decode(context_, llama_batch_get_one(&token, 1)) != 0)
+                throw ToolError("llama.cpp failed to evaluate token " + std::to_string(i));
+        }
+        return {{"steps", steps}, {"prompt_tokens", int(prompt.size())}};
+    }
+
 private:
     void load() {
         if (model_) return;
@@ -117,19 +155,14 @@ private:
         return n > 0 ? std::string(buffer, size_t(n)) : std::string();
     }
 
-    Generation run(const std::string& prompt, bool parse_special, int max_tokens, double temperature, int seed,
-                   const std::vector<std::string>& stop, mcp::CallContext& call) {
-        const llama_vocab* vocab = llama_model_get_vocab(model_);
+    // Clears the context and evaluates the prompt; the logits of its last token are then ready.
+    std::vector<llama_token> evaluate_prompt(const std::string& prompt, bool parse_special, mcp::CallContext& call) {
         int n_ctx = int(llama_n_ctx(context_));
         std::vector<llama_token> tokens = tokenize(prompt, parse_special);
-        Generation out;
-        out.prompt_tokens = int(tokens.size());
         if (tokens.empty()) throw ToolError("the prompt is empty");
         if (int(tokens.size()) >= n_ctx)
             throw ToolError("the prompt is " + std::to_string(tokens.size()) + " tokens; the context holds " +
                             std::to_string(n_ctx) + " — shorten the prompt");
-        int budget = std::min(max_tokens, n_ctx - int(tokens.size()));
-
         llama_memory_clear(llama_get_memory(context_), true);
         int n_batch = int(llama_n_batch(context_));
         for (size_t start = 0; start < tokens.size(); start += size_t(n_batch)) {
@@ -138,6 +171,17 @@ private:
             if (llama_decode(context_, llama_batch_get_one(tokens.data() + start, n)) != 0)
                 throw ToolError("llama.cpp failed to evaluate the prompt");
         }
+        return tokens;
+    }
+
+    Generation run(const std::string& prompt, bool parse_special, int max_tokens, double temperature, int seed,
+                   const std::vector<std::string>& stop, mcp::CallContext& call) {
+        const llama_vocab* vocab = llama_model_get_vocab(model_);
+        int n_ctx = int(llama_n_ctx(context_));
+        std::vector<llama_token> tokens = evaluate_prompt(prompt, parse_special, call);
+        Generation out;
+        out.prompt_tokens = int(tokens.size());
+        int budget = std::min(max_tokens, n_ctx - int(tokens.size()));
 
         llama_sampler* sampler = llama_sampler_chain_init(llama_sampler_chain_default_params());
         if (temperature <= 0) {
@@ -241,6 +285,35 @@ json summarize_output_schema() {
             {"required", {"text", "finish_reason", "prompt_tokens"}}};
 }
 
+json score_input_schema() {
+    return {{"type", "object"},
+            {"properties",
+             {{"prompt", {{"type", "string"}, {"minLength", 1}, {"description", "Text before the tokens"}}},
+              {"tokens", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 0}}}, {"minItems", 1},
+                          {"maxItems", 4096},
+                          {"description", "Token ids that follow the prompt, as `generate` returns them"}}},
+              {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 20}, {"default", 5},
+                         {"description", "How many of the most likely tokens to list at each step"}}}}},
+            {"required", {"prompt", "tokens"}},
+            {"additionalProperties", false}};
+}
+
+json score_output_schema() {
+    json candidate = {{"type", "object"},
+                      {"properties", {{"token", {{"type", "integer"}}}, {"logit", {{"type", "number"}}}}},
+                      {"required", {"token", "logit"}}};
+    json step = {{"type", "object"},
+                 {"properties",
+                  {{"token", {{"type", "integer"}}},
+                   {"logit", {{"type", "number"}}},
+                   {"rank", {{"type", "integer"}, {"description", "How many tokens the model found more likely"}}},
+                   {"top", {{"type", "array"}, {"items", candidate}}}}},
+                 {"required", {"token", "logit", "rank", "top"}}};
+    return {{"type", "object"},
+            {"properties", {{"steps", {{"type", "array"}, {"items", step}}}, {"prompt_tokens", {{"type", "integer"}}}}},
+            {"required", {"steps", "prompt_tokens"}}};
+}
+
 }  // namespace
 
 std::unique_ptr<mcp::Server> make_server(const std::vector<std::string>& args) {
@@ -271,6 +344,14 @@ std::unique_ptr<mcp::Server> make_server(const std::vector<std::string>& args) {
                       summarize_input_schema(), summarize_output_schema(), READ_ONLY,
                       [generator](const json& arguments, mcp::CallContext& call) {
                           return generator->summarize(arguments, call);
+                      }});
+    server->add_tool({"score", "Score a continuation",
+                      "Follow given tokens after a prompt (teacher forcing) and report, before each one, its logit, "
+                      "its rank and the model's top_k candidates: how likely the model finds a text, and where two "
+                      "builds of the same model differ.",
+                      score_input_schema(), score_output_schema(), READ_ONLY,
+                      [generator](const json& arguments, mcp::CallContext& call) {
+                          return generator->score(arguments, call);
                       }});
     return server;
 }

@@ -49,6 +49,8 @@ std::vector<std::string> validation_errors(const json& value, const json& schema
     if (value.is_string() && schema.contains("minLength") && value.get<std::string>().size() < schema["minLength"])
         problems.push_back(name_of(path) + " must not be empty");
     if (value.is_array()) {
+        if (schema.contains("minItems") && value.size() < schema["minItems"].get<size_t>())
+            problems.push_back(name_of(path) + " must have at least " + schema["minItems"].dump() + " items");
         if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<size_t>())
             problems.push_back(name_of(path) + " may have at most " + schema["maxItems"].dump() + " items");
         if (schema.contains("items"))
