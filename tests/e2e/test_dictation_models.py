@@ -12,7 +12,8 @@ IndexedDB and sync it to the workspace exactly once, offline first.
 
 Every transcript equals what the native whisper server gives for the same audio (the very samples the page stored,
 read back from IndexedDB); every summary equals what the WASM llama server gives for that transcript outside the
-browser (node), and is printed beside the native server's (which drifts: see tests/models/test_smollm2.py). The word
+browser (node), and is printed beside the native server's (which may branch at a near-tie: see
+tests/models/test_smollm2.py). The word
 error rate against the spoken text, and how long each note took, are printed.
 """
 
@@ -202,8 +203,8 @@ def check_against_native(
     assert transcript == native_transcript(page, note, servers["native"], models)
     by_build = summaries(transcript, servers, models)
     print(f"  native summary: {by_build['native']!r}")
-    # The WASM llama.cpp build's greedy tokens drift from the native build's on SmolLM2 Q4_1 after some tokens
-    # (tests/models/test_smollm2.py, xfail): the page must give exactly what the WASM server gives.
+    # The WASM build's logits are close to the native build's, not bit-equal, so greedy decoding may branch at a
+    # near-tie (tests/models/test_smollm2.py): the page must give exactly what the same WASM server gives.
     assert summary == by_build["wasm"]
     assert summary.strip(), "empty summary"
     shared = {word for word in normalised_words(summary) if len(word) >= 4} & set(
@@ -226,7 +227,7 @@ def go_offline(page: Page, served: ServerProcess) -> None:
     page.context.set_offline(True)
     page.reload()
     poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
 
 
 def speech_seconds(wav: Path) -> float:
@@ -327,7 +328,6 @@ def test_dictation_offline_gives_transcript_summary_and_a_note_synced_exactly_on
     poll(
         page,
         f"async () => (await ({NOTES})()).every((note) => note.sync.status === 'sent')",
-        timeout=60,
     )
     expect(page.locator("#outbox-counts")).to_contain_text("0 pending · 2 sent · 0 failed")
     stored = workspace_notes(served.db_path)
