@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.harness import BuiltSite, ConsoleWatch, ServerProcess
+from tests.e2e.harness import STATE_TIMEOUT_MS, BuiltSite, ConsoleWatch, ServerProcess
 from tests.e2e.wasm_site import WasmSite, build_wasm_site
+
+
+@pytest.fixture(autouse=True)
+def state_timeouts(request: pytest.FixtureRequest) -> None:
+    """Actions (a click waits for its button to be enabled) wait for their state as long as `expect` does."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(STATE_TIMEOUT_MS)
 
 
 @pytest.fixture

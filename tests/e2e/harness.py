@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, BrowserType, ConsoleMessage, Error, Page
+from playwright.sync_api import Browser, BrowserContext, BrowserType, ConsoleMessage, Error, Page, expect
 
 from satchel.build import BuildResult, build_app
 
@@ -129,7 +129,15 @@ class ServerProcess:
         self._proc = None
 
 
-def poll(page: Page, expression: str, *, timeout: float = 20.0, arg: Any = None) -> Any:
+#: How long a test waits for a state (the service worker in control, a panel's answer, a result) before it fails.
+#: Waits end as soon as the state arrives, so this is a bound, not a delay: generous, because the same suite must
+#: hold on a busy two-core machine, where loading the Python runtime alone can take tens of seconds.
+STATE_TIMEOUT_S = 120.0
+STATE_TIMEOUT_MS = int(STATE_TIMEOUT_S * 1000)
+expect.set_options(timeout=STATE_TIMEOUT_MS)
+
+
+def poll(page: Page, expression: str, *, timeout: float = STATE_TIMEOUT_S, arg: Any = None) -> Any:
     """Evaluate `expression` until it is truthy and return its value.
 
     `page.wait_for_function` evaluates its predicate with eval(), which the app's CSP forbids; `evaluate` does not.

@@ -16,8 +16,8 @@ def open_ready(page: Page, url: str) -> None:
     """Open the app and wait until its service worker controls it and the mirror lists the workspace tools."""
     page.goto(url)
     poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=20_000)
-    expect(tool_button(page, "Workspace", "Save a note")).to_be_visible(timeout=20_000)
+    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
+    expect(tool_button(page, "Workspace", "Save a note")).to_be_visible()
 
 
 def tool_button(page: Page, server_title: str, tool_label: str):  # type: ignore[no-untyped-def]

@@ -71,14 +71,14 @@ def test_kiosk_installs_and_enforces_its_policy(
     try:
         console = ConsoleWatch(page)
         page.goto(kiosk.url + "/")
-        poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
-        expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=30_000)
+        poll(page, "navigator.serviceWorker.controller !== null")
+        expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
         cdp = context.new_cdp_session(page)
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
         expect(page.locator("#managed-status")).to_have_text("Managed by Riverside Clinic")
 
         # The denied tool is not offered; the others are.
-        expect(local_tools(page).locator("[data-tool='text_stats']")).to_be_visible(timeout=60_000)
+        expect(local_tools(page).locator("[data-tool='text_stats']")).to_be_visible()
         expect(local_tools(page).locator("[data-tool='redact']")).to_be_visible()
         expect(local_tools(page).locator("[data-tool='csv_query']")).to_have_count(0)
 
@@ -125,7 +125,7 @@ def test_bundle_with_a_broken_policy_refuses_to_start_and_says_why(
     try:
         page.goto(server.url + "/")
         error = page.locator("#policy-error")
-        expect(error).to_be_visible(timeout=20_000)
+        expect(error).to_be_visible()
         expect(error).to_contain_text("Satchel cannot start")
         expect(error).to_contain_text(message)
         expect(page.locator("#main")).to_be_hidden()

@@ -81,8 +81,8 @@ def test_upstream_registry_servers_reach_the_app_only_when_the_policy_allows(
     device.start()
     try:
         page.goto(device.url + "/")
-        poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
-        expect(tool_button(page, "Workspace", "Save a note")).to_be_visible(timeout=30_000)
+        poll(page, "navigator.serviceWorker.controller !== null")
+        expect(tool_button(page, "Workspace", "Save a note")).to_be_visible()
         names = set(page.evaluate(MIRRORED_NAMES))
         assert {"io.satchel/tools", "io.satchel/workspace"} <= names
         assert ("org.example/maps" in names) is allowed

@@ -157,7 +157,6 @@ def shown_build(page: Page) -> str:
         page,
         "(() => { const s = document.querySelector('#offline-status');"
         " return s.dataset.state === 'ready' && s.textContent; })()",
-        timeout=60,
     )
     return text.removeprefix("Ready offline (build ").removesuffix(")")
 
@@ -187,12 +186,12 @@ def keys_by_title(spy: ToolCallSpy) -> dict[str, set[str]]:
 
 def open_first_launch(page: Page, kiosk: Kiosk) -> None:
     page.goto(kiosk.device.url + "/")
-    poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
+    poll(page, "navigator.serviceWorker.controller !== null")
     assert kiosk.builds["1"].startswith(shown_build(page))
     expect(page.locator("#managed-status")).to_have_text("Managed by Harbour Newsroom")
     # The workspace's tools come from the registry API behind nginx's proxy.
-    expect(tool_button(page, "Workspace", "Save a note")).to_be_visible(timeout=30_000)
-    poll(page, MODEL_STORED, arg=kiosk.model_sha256, timeout=120)
+    expect(tool_button(page, "Workspace", "Save a note")).to_be_visible()
+    poll(page, MODEL_STORED, arg=kiosk.model_sha256)
 
 
 def test_bundled_model_is_stored_at_first_launch_and_runs_with_the_network_cut(
@@ -238,13 +237,13 @@ def test_update_keeps_the_queued_note_and_the_model_and_never_goes_back(
     kiosk.device.start()
     context.set_offline(False)
     notice = page.locator("#update-notice")
-    expect(notice).to_be_visible(timeout=60_000)
+    expect(notice).to_be_visible()
     expect(page.locator("#outbox-counts")).to_have_text("1 pending · 0 sent · 0 failed")
     notice.get_by_role("button", name="Reload to update").click()
-    expect(page.locator("#offline-status")).to_contain_text(kiosk.builds["2"][:8], timeout=60_000)
-    expect(page.locator("#outbox-counts")).to_have_text("1 pending · 0 sent · 0 failed", timeout=20_000)
+    expect(page.locator("#offline-status")).to_contain_text(kiosk.builds["2"][:8])
+    expect(page.locator("#outbox-counts")).to_have_text("1 pending · 0 sent · 0 failed")
     # The device's nginx is up but the workspace behind it is not (502): a note is queued too, not refused.
-    expect(tool_button(page, "Workspace", "Save a note")).to_be_visible(timeout=30_000)
+    expect(tool_button(page, "Workspace", "Save a note")).to_be_visible()
     open_tool(page, "Workspace", "Save a note")
     run_tool(page, {"title": "Harbour gate", "body": "Queued on release 2."}, approval="Allow once")
     expect(result_box(page)).to_have_class("result result-queued")
@@ -255,7 +254,7 @@ def test_update_keeps_the_queued_note_and_the_model_and_never_goes_back(
     kiosk.workspace.start()
     context.set_offline(True)
     context.set_offline(False)
-    expect(page.locator("#outbox-counts")).to_have_text("0 pending · 2 sent · 0 failed", timeout=60_000)
+    expect(page.locator("#outbox-counts")).to_have_text("0 pending · 2 sent · 0 failed")
     assert notes_in(kiosk.workspace.db_path, "Lobby shift") == 1
     assert notes_in(kiosk.workspace.db_path, "Harbour gate") == 1
     keys = keys_by_title(spy)
@@ -274,7 +273,7 @@ def test_update_keeps_the_queued_note_and_the_model_and_never_goes_back(
     page.evaluate(WATCH_NEW_VERSIONS)
     context.set_offline(False)
     page.evaluate(CHECK_FOR_UPDATE)
-    assert set(poll(page, NEW_VERSIONS_SETTLED, timeout=60)) == {"redundant"}
+    assert set(poll(page, NEW_VERSIONS_SETTLED)) == {"redundant"}
     expect(page.locator("#update-notice")).to_be_hidden()
     page.reload()
     assert kiosk.builds["2"].startswith(shown_build(page))

@@ -58,7 +58,7 @@ def test_offline_save_note_is_queued_and_delivered_exactly_once_after_an_interru
     server.start()
     context.set_offline(False)
     # The first send reaches the server but its answer is lost; the retry carries the same key.
-    expect(page.locator("#outbox-counts")).to_have_text("0 pending · 1 sent · 0 failed", timeout=30_000)
+    expect(page.locator("#outbox-counts")).to_have_text("0 pending · 1 sent · 0 failed")
     assert spy.names() == ["save_note", "save_note"]
     keys = {str(call["_meta"]["io.satchel/idempotency-key"]) for call in spy.calls}  # type: ignore[index]
     assert len(keys) == 1

@@ -172,7 +172,7 @@ def test_a_quota_too_small_says_not_enough_space_and_stores_nothing(
         cdp.send("Storage.overrideQuotaForOrigin", {"origin": proxy.url})
         page.evaluate("() => { StorageManager.prototype.estimate = window.__realEstimate; }")
         row.get_by_role("button", name="Make available offline").click()
-        expect(row).to_have_attribute("data-state", "stored", timeout=30_000)
+        expect(row).to_have_attribute("data-state", "stored")
         expect(error).to_have_count(0)
     finally:
         proxy.stop()
@@ -274,7 +274,7 @@ def test_make_available_offline_then_remove_from_the_models_panel(
     row = model_row(page, "tiny-whisper.bin")
     expect(row.locator(".badge")).to_have_text("Speech to text")
     row.get_by_role("button", name="Make available offline").click()
-    expect(row).to_have_attribute("data-state", "stored", timeout=30_000)
+    expect(row).to_have_attribute("data-state", "stored")
     expect(row.locator(".model-state")).to_have_text("On this device · 8.0 MB")
     assert [m["sha256"] for m in stored_models(page)] == [wasm_site.sha256("tiny-whisper.bin")]
 

@@ -22,7 +22,7 @@ def open_ready(page: Page, url: str) -> str:
     """Open the app and wait until its service worker controls it; returns the controlling build hash."""
     page.goto(url)
     poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
     build: str = page.locator("#offline-status").inner_text()
     return build
 
@@ -80,17 +80,17 @@ def test_rebuild_is_picked_up_after_the_update_notice_and_never_mixed(
 
     page.reload()  # the browser checks for a new service worker on navigation
     notice = page.locator("#update-notice")
-    expect(notice).to_be_visible(timeout=20_000)
+    expect(notice).to_be_visible()
     # Until the user accepts, the page keeps running the build it started with.
     expect(page.get_by_role("heading", name="Notes", exact=True)).to_be_visible()
     page.reload()
     expect(page.get_by_role("heading", name="Notes", exact=True)).to_be_visible()
-    expect(notice).to_be_visible(timeout=20_000)
+    expect(notice).to_be_visible()
 
     with page.expect_navigation():
         notice.get_by_role("button", name="Reload to update").click()
-    expect(page.get_by_role("heading", name="Field notes", exact=True)).to_be_visible(timeout=30_000)
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.get_by_role("heading", name="Field notes", exact=True)).to_be_visible()
+    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
     assert page.locator("#offline-status").inner_text() != old_status
     expect(notice).to_be_hidden()
     # Only the new build's cache is left.
@@ -113,7 +113,7 @@ def test_app_is_installable_in_a_persistent_profile(
         assert manifest["url"] == server.url + "/manifest.webmanifest"
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
         # The browser offers installation, and the page turns that into its Install button.
-        expect(page.locator("#install-button")).to_be_visible(timeout=20_000)
+        expect(page.locator("#install-button")).to_be_visible()
         assert console.errors == []
     finally:
         context.close()

@@ -177,14 +177,14 @@ def native_answers(messages: list[Any]) -> list[list[dict[str, Any]]]:
 
 def start_worker(page: Page) -> None:
     assert page.evaluate(HOST_SCRIPT) is True
-    poll(page, "window.pyodideHost.readyAfterMs() !== null", timeout=120)
+    poll(page, "window.pyodideHost.readyAfterMs() !== null")
 
 
 def open_controlled(page: Page, url: str) -> None:
     """Open the app and wait until its service worker has precached every file and controls the page."""
     page.goto(url)
-    poll(page, "navigator.serviceWorker.controller !== null", timeout=30)
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=60_000)
+    poll(page, "navigator.serviceWorker.controller !== null")
+    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
 
 
 def assert_same_as_native(page: Page) -> None:
@@ -348,7 +348,7 @@ def run_local_tool(page: Page, label: str, fields: dict[str, str]) -> Any:
         page.locator(f"#tool-view [data-field='{name}'] :is(input, textarea, select)").fill(value)
     page.locator("#tool-view").get_by_role("button", name="Run").click()
     result = page.locator("#tool-view .result")
-    expect(result).to_have_class("result result-ok", timeout=60_000)
+    expect(result).to_have_class("result result-ok")
     return json.loads(result.locator("pre.result-json").text_content() or "null")
 
 
@@ -362,14 +362,14 @@ def test_router_sends_local_calls_to_the_worker_online_and_offline_with_native_r
 ) -> None:
     page = controlled_page
     # The page's MCP host lists every server's tools at start: for this one, that loads Pyodide in its worker.
-    expect(local_tool_button(page, "Redact personal data")).to_be_visible(timeout=120_000)
+    expect(local_tool_button(page, "Redact personal data")).to_be_visible()
     assert_router_answers_like_native(page)
 
     server.stop()
     page.context.set_offline(True)
     page.reload()
     poll(page, "navigator.serviceWorker.controller !== null")
-    expect(local_tool_button(page, "Summarise text (extractive)")).to_be_visible(timeout=60_000)
+    expect(local_tool_button(page, "Summarise text (extractive)")).to_be_visible()
     assert_router_answers_like_native(page)
 
     names = ["Marie-Claire Dubois", "Jonas Weber", "Jonas"]

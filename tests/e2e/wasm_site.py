@@ -104,7 +104,7 @@ def reload_ready(page: Page) -> None:
     """Reload (new workers, nothing in memory) and wait until the service worker controls the page again."""
     page.reload()
     poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
     page.evaluate(CLIENT_SCRIPT)
 
 
