@@ -21,19 +21,18 @@ from typing import Any
 from filelock import FileLock
 
 from satchel.digests import file_sha256
+from satchel.user_cache import user_cache_dir
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 1
 
 
 def default_models_dir() -> Path:
-    """`$SATCHEL_MODELS_DIR`, else `$XDG_CACHE_HOME/satchel/models`, else `~/.cache/satchel/models`."""
+    """`$SATCHEL_MODELS_DIR`, else `models/` of the per-user cache (`~/.cache/satchel/models`)."""
     configured = os.environ.get("SATCHEL_MODELS_DIR")
     if configured:
         return Path(configured)
-    cache_home = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache_home) if cache_home else Path.home() / ".cache"
-    return base / "satchel" / "models"
+    return user_cache_dir() / "models"
 
 
 class StoreError(RuntimeError):

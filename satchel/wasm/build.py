@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from satchel.user_cache import user_cache_dir
 from satchel.wasm.cache import build_key, is_fresh, record, tree_digest
 from satchel.wasm.cmake import configure_and_build
 from satchel.wasm.emscripten import WASM
@@ -69,6 +71,32 @@ def _configure_command(
     ]  # fmt: skip
 
 
+def shared_output(
+    platform: Platform, server: Server, sources: Sources, server_digest: str, compiler: str
+) -> Path:
+    """Where the user cache keeps a finished server, named by what decides its bytes (the same inputs as the
+    checkout's key, without the checkout's paths), so that every clone of the same sources reuses it."""
+    key = build_key(
+        [
+            sources.digests[server.sdist.name],
+            server_digest,
+            *(f"{name}={value}" for name, value in sorted(platform.definitions.items())),
+            compiler,
+        ]
+    )
+    return user_cache_dir() / "wasm" / f"{server.target}-{platform.name}-{key[:32]}{platform.suffix}"
+
+
+def _install(source: Path, target: Path, key: str | None = None) -> None:
+    """Copy `source` to `target` atomically (another clone may read it at the same time), then stamp its key."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    shutil.copy2(source, temporary)
+    temporary.replace(target)
+    if key is not None:
+        record(target, key)
+
+
 def build_servers(
     platforms: Sequence[str],
     *,
@@ -107,6 +135,12 @@ def build_servers(
                 ]
             )
             label = f"{server.target} ({platform.name})"
+            shared = shared_output(
+                platform, server, sources, server_digest, toolchain.versions[platform.compiler]
+            )
+            if not is_fresh(output, key) and shared.is_file():
+                _install(shared, output, key)
+                log(f"{label}: taken from the user cache ({shared})")
             if is_fresh(output, key):
                 log(f"{label}: up to date ({output})")
                 built.append(
@@ -126,11 +160,8 @@ def build_servers(
             produced = folder / server.name / f"{server.target}{platform.suffix}"
             if not produced.is_file():
                 raise WasmError(f"{label}: the build succeeded but {produced} is missing")
-            output.parent.mkdir(parents=True, exist_ok=True)
-            temporary = output.with_name(output.name + ".tmp")
-            shutil.copy2(produced, temporary)
-            temporary.replace(output)
-            record(output, key)
+            _install(produced, output, key)
+            _install(produced, shared)
             seconds = time.monotonic() - started
             log(f"{label}: built {output} ({output.stat().st_size / 1e6:.1f} MB) in {seconds:.0f} s")
             built.append(BuiltServer(server.name, platform.name, output, False, seconds))
