@@ -110,7 +110,14 @@ export class McpHost extends EventTarget {
    */
   async call(serverName, toolName, args, { idempotencyKey, ...options } = {}) {
     const server = await getServer(serverName);
-    const tool = (await getTools(serverName))?.tools.find((candidate) => candidate.name === toolName);
+    const findTool = async () => (await getTools(serverName))?.tools.find((candidate) => candidate.name === toolName);
+    let tool = await findTool();
+    // A call may come before the server's tools were first listed (the Python runtime takes seconds to load):
+    // list them now rather than refuse a tool that exists.
+    if (server && !tool) {
+      await this.refreshTools(server);
+      tool = await findTool();
+    }
     if (!server || !tool) throw new CallRefused(`${toolName} is not a tool of ${serverName}`, "unknown");
     const refusal = policyRefusal(this.policy, serverName, { remote: !localConfig(server), tool: toolName });
     if (refusal) throw new CallRefused(`${refusal}; nothing was sent.`, "policy");
