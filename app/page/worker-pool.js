@@ -4,6 +4,8 @@
 // in docs/architecture.md). The page relays over a channel of its own to the worker, which lets it answer for a
 // worker that crashed or had to be stopped: no call is ever left without an answer.
 
+import { RpcError } from "../common/protocol.js";
+
 const IDLE_STOP_MS = 5 * 60_000;
 /** Workers whose server blocks inside a call (a WASM reactor): cancelling means stopping the worker. */
 const BLOCKING_WORKERS = new Set(["wasi-server"]);
@@ -116,7 +118,7 @@ export class WorkerPool {
 
   #fail(port, message, reason) {
     if ("id" in message) {
-      port.postMessage({ type: "message", message: { jsonrpc: "2.0", id: message.id, error: { code: -32603, message: reason } } });
+      port.postMessage({ type: "message", message: { jsonrpc: "2.0", id: message.id, error: { code: RpcError.INTERNAL, message: reason } } });
     }
     port.postMessage({ type: "end" });
   }

@@ -8,18 +8,7 @@ const JSON_HEADERS = { "Content-Type": "application/json" };
  *   JsonRpcError
  */
 
-/** Standard JSON-RPC error codes, and ours (in the implementation-defined server range). */
-export const RpcError = {
-  PARSE: -32700,
-  INVALID_REQUEST: -32600,
-  METHOD_NOT_FOUND: -32601,
-  INVALID_PARAMS: -32602,
-  INTERNAL: -32603,
-  // -32000 and -32001 are the SDK's "connection closed" and "request timed out"; ours follow them.
-  NEEDS_NETWORK: -32010,
-  DENIED_BY_POLICY: -32011,
-  NO_HOST_PAGE: -32012,
-};
+export { RpcError } from "../common/protocol.js";
 
 /** @param {any} message @param {number} [status] @returns {Response} */
 export const jsonResponse = (message, status = 200) =>

@@ -12,6 +12,7 @@
 import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPath } from "../common/mirror.js";
 import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
+import { HANDSHAKE_VERSIONS } from "../common/protocol.js";
 import { callLocalServer } from "./local-bridge.js";
 import { accepted, errorMessage, isRequest, jsonResponse, RpcError, sseResponse } from "./mcp-http.js";
 import { enqueue, SYNC_TAG } from "./queue.js";
@@ -29,8 +30,8 @@ const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknow
  *   RoutedCall
  */
 
-/** Protocol versions this router can answer a handshake in while a remote server is out of reach. */
-const OFFLINE_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/** Protocol versions this router can answer a handshake in while a remote server is out of reach, newest first. */
+const OFFLINE_PROTOCOL_VERSIONS = [...HANDSHAKE_VERSIONS].reverse();
 /** What a reverse proxy answers when the server behind it is down or does not answer. */
 const GATEWAY_ERRORS = new Set([502, 503, 504]);
 /** Request headers a remote MCP server needs to see. */

@@ -1,7 +1,7 @@
 // The worker side of the port protocol (docs/architecture.md) shared by every local-server worker: how a failed
 // call is answered, so no port is ever left without a JSON-RPC answer.
 
-const INTERNAL_ERROR = -32603;
+import { RpcError } from "../common/protocol.js";
 
 /** A readable reason for anything thrown. @param {unknown} error @returns {string} */
 export function describe(error) {
@@ -20,6 +20,6 @@ export function answerFailure(port, message, serverId, error) {
   const text = `the local server ${serverId ?? "(not initialised)"} failed: ${describe(error)}`;
   port.postMessage({
     type: "message",
-    message: { jsonrpc: "2.0", id: message.id, error: { code: INTERNAL_ERROR, message: text } },
+    message: { jsonrpc: "2.0", id: message.id, error: { code: RpcError.INTERNAL, message: text } },
   });
 }
