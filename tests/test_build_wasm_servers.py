@@ -1,13 +1,14 @@
 """`satchel build --wasm-dir DIR --model SERVER=PATH|ID`: the WASM servers' modules are precached, their models are
 served but lazy (never precached), and both are pinned in the servers' registry entries; a catalogue id takes the
 model from the model store, checked against the catalogue. A model is hashed once, where it enters, and copied by
-path."""
+path; the servers and their names come from one table (satchel/wasm/servers.py), which the page reads too."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from satchel.digests import HashedFile
 from satchel.models.catalog import load_catalog
 from satchel.models.fetch import Fetcher
 from satchel.models.store import ModelStore
+from satchel.wasm.servers import SERVERS
 from tests.conftest import NODE_MODULES, REPO
 from tests.test_build import precache_of
 
@@ -189,6 +191,21 @@ def test_cli_options(app_copy: Path, tmp_path: Path, sources: WasmServerSources,
     assert "no WASM server named mistral: --model takes one of whisper, llama" in unknown.output
     missing = CliRunner().invoke(main, [*base, "--model", "llama=/nonexistent.gguf"])
     assert missing.exit_code == 1 and "--model llama=/nonexistent.gguf: no such file" in missing.output
+
+
+def test_the_page_reads_the_server_names_from_the_one_table(app_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    build_app(app_copy, out, node_modules=NODE_MODULES)
+    module = (out / "page" / "wasm-servers.js").read_text()
+    match = re.search(r"export const WASM_SERVERS = Object\.freeze\((.*)\);", module)
+    assert match is not None, module
+    assert json.loads(match.group(1)) == {server.key: server.name for server in SERVERS}
+    spelled = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "app").rglob("*.js")
+        if "vendor" not in path.parts and any(f'"{server.name}"' in path.read_text() for server in SERVERS)
+    ]
+    assert spelled == [], "the page reads WASM server names from page/wasm-servers.js"
 
 
 @pytest.fixture(scope="module")
