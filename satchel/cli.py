@@ -9,6 +9,7 @@ import click
 
 from satchel import __version__
 from satchel.bundle.command import bundle as bundle_command
+from satchel.digests import HashedFile
 from satchel.models.commands import COMMANDS as MODEL_COMMANDS
 from satchel.models.commands import models_dir_option
 from satchel.models.tiny import make_tiny as make_tiny_command
@@ -104,20 +105,16 @@ def build(
     )
 
 
-def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str, Path]:
-    """The model file per WASM server for `--model` options: `SERVER=PATH` as given, catalogue ids through the
-    model store (checked against the catalogue's sha256, server chosen by the model's task)."""
+def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str, HashedFile]:
+    """The model file per WASM server for `--model` options, each hashed once, here: `SERVER=PATH` as given,
+    catalogue ids through the model store (checked against the catalogue's sha256, server chosen by the model's
+    task)."""
+    from satchel.build import BuildError, hash_model
     from satchel.models.catalog import CatalogError, load_catalog
     from satchel.models.served import ModelChoiceError, served_models
     from satchel.models.store import ModelStore, default_models_dir
 
-    models: dict[str, Path] = {}
-
-    def add(server: str, path: Path) -> None:
-        if server in models:
-            raise click.BadParameter(f"two models for the {server} server", param_hint="--model")
-        models[server] = path
-
+    paths: dict[str, Path] = {}
     ids = [option for option in options if "=" not in option]
     for option in options:
         key, sep, path = option.partition("=")
@@ -126,14 +123,24 @@ def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str,
                 f"{option!r} is neither a catalogue id nor SERVER=PATH", param_hint="--model"
             )
         if sep:
-            add(key, Path(path))
+            if key in paths:
+                raise click.BadParameter(f"two models for the {key} server", param_hint="--model")
+            paths[key] = Path(path)
+    try:
+        models = {key: hash_model(key, path) for key, path in paths.items()}
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from exc
     if ids:
         try:
             served = served_models(ids, load_catalog(), ModelStore(models_dir or default_models_dir()))
         except (CatalogError, ModelChoiceError) as exc:
             raise click.ClickException(str(exc)) from exc
         for model in served:
-            add(model.server, model.path)
+            if model.server.key in models:
+                raise click.BadParameter(
+                    f"two models for the {model.server.key} server", param_hint="--model"
+                )
+            models[model.server.key] = model.file
     return models
 
 

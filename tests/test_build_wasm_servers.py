@@ -1,22 +1,28 @@
 """`satchel build --wasm-dir DIR --model SERVER=PATH|ID`: the WASM servers' modules are precached, their models are
 served but lazy (never precached), and both are pinned in the servers' registry entries; a catalogue id takes the
-model from the model store, checked against the catalogue."""
+model from the model store, checked against the catalogue. A model is hashed once, where it enters, and copied by
+path; the servers and their names come from one table (satchel/wasm/servers.py), which the page reads too."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from satchel.build import BuildError, WasmServerSources, build_app
+import satchel.digests
+from satchel.build import BuildError, WasmServerSources, build_app, recorded_inputs
 from satchel.cli import main
+from satchel.digests import HashedFile
 from satchel.models.catalog import load_catalog
 from satchel.models.fetch import Fetcher
 from satchel.models.store import ModelStore
+from satchel.wasm.servers import SERVERS
 from tests.conftest import NODE_MODULES, REPO
 from tests.test_build import precache_of
 
@@ -35,8 +41,26 @@ def sources(tmp_path: Path) -> WasmServerSources:
     (models / "tiny.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 4)
     (models / "tiny-whisper.bin").write_bytes(b"lmgg" + bytes(100))
     return WasmServerSources(
-        wasm_dir=wasm_dir, models={"llama": models / "tiny.gguf", "whisper": models / "tiny-whisper.bin"}
+        wasm_dir=wasm_dir,
+        models={
+            "llama": HashedFile.of(models / "tiny.gguf"),
+            "whisper": HashedFile.of(models / "tiny-whisper.bin"),
+        },
     )
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every file hashed from here on (satchel.digests.file_sha256, which `HashedFile.of` uses), in order."""
+    calls: list[Path] = []
+    file_sha256 = satchel.digests.file_sha256
+
+    def counting(path: Path) -> str:
+        calls.append(path)
+        return file_sha256(path)
+
+    monkeypatch.setattr(satchel.digests, "file_sha256", counting)
+    return calls
 
 
 def entries(out: Path) -> dict[str, dict[str, Any]]:
@@ -58,7 +82,7 @@ def test_modules_are_precached_models_are_lazy_and_both_are_pinned(
     urls = {str(e["url"]) for e in manifest}
     assert {"/wasm/llama-server.wasm", "/wasm/whisper-server.wasm"} <= urls
     assert not any(url.startswith("/models/") for url in urls)
-    assert (out / "models" / "tiny.gguf").read_bytes() == sources.models["llama"].read_bytes()
+    assert (out / "models" / "tiny.gguf").read_bytes() == sources.models["llama"].path.read_bytes()
     local = entries(out)
     assert local["io.satchel/llama"] == {
         "worker": "wasi-server",
@@ -76,7 +100,7 @@ def test_a_changed_model_changes_the_build_hash_through_the_registry(
     """The model is not precached, but its sha256 is in registry.json, which is: a new model is a new version."""
     out = tmp_path / "dist"
     first = build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=sources)
-    sources.models["llama"].write_bytes(b"GGUF another model")
+    sources.models["llama"].path.write_bytes(b"GGUF another model")  # hashed again: it changed since
     second = build_app(app_copy, out, node_modules=NODE_MODULES, wasm_sources=sources)
     assert second.build_hash != first.build_hash
     assert set(second.written) == {"models/tiny.gguf", "registry.json", "sw.js"}
@@ -98,7 +122,12 @@ def test_without_sources_or_models_no_wasm_server_is_shipped(app_copy: Path, tmp
             lambda s: WasmServerSources(s.wasm_dir, {"mistral": s.models["llama"]}),
             "no WASM server named mistral",
         ),
-        (lambda s: WasmServerSources(s.wasm_dir, {"llama": Path("/nonexistent.gguf")}), "no such file"),
+        (
+            lambda s: WasmServerSources(
+                s.wasm_dir, {"llama": dataclasses.replace(s.models["llama"], path=Path("/nonexistent.gguf"))}
+            ),
+            "--model llama=/nonexistent.gguf: no such file",
+        ),
         (lambda s: WasmServerSources(Path("/nonexistent"), s.models), "run `satchel wasm`"),
     ],
 )
@@ -120,22 +149,63 @@ def test_a_module_that_is_not_webassembly_is_refused(
         build_app(app_copy, tmp_path / "dist", node_modules=NODE_MODULES, wasm_sources=sources)
 
 
-def test_cli_options(app_copy: Path, tmp_path: Path, sources: WasmServerSources) -> None:
+def test_the_build_pins_the_hash_it_is_given_and_never_reads_the_model(
+    app_copy: Path, tmp_path: Path, sources: WasmServerSources, hashed: list[Path]
+) -> None:
+    # The sources carry each model's sha256 (hashed where it entered); an unchanged file is not hashed again, so a
+    # hash that is not the file's own shows up as given.
+    given = dataclasses.replace(sources.models["llama"], sha256="0" * 64)
+    out = tmp_path / "dist"
+    build_app(
+        app_copy,
+        out,
+        node_modules=NODE_MODULES,
+        wasm_sources=WasmServerSources(sources.wasm_dir, {"llama": given}),
+    )
+    (model,) = (f for f in entries(out)["io.satchel/llama"]["files"] if f["url"].startswith("/models/"))
+    assert model == {"url": "/models/tiny.gguf", "sha256": "0" * 64, "size": given.size}
+    assert hashed == []
+    assert (out / "models" / "tiny.gguf").read_bytes() == given.path.read_bytes()
+
+
+def test_cli_options(app_copy: Path, tmp_path: Path, sources: WasmServerSources, hashed: list[Path]) -> None:
     out = tmp_path / "dist"
     base = ["build", "--app", str(app_copy), "--out", str(out), "--node-modules", str(NODE_MODULES)]
-    ok = CliRunner().invoke(
-        main, [*base, "--wasm-dir", str(sources.wasm_dir), "--model", f"llama={sources.models['llama']}"]
-    )
+    model = sources.models["llama"].path
+    ok = CliRunner().invoke(main, [*base, "--wasm-dir", str(sources.wasm_dir), "--model", f"llama={model}"])
     assert ok.exit_code == 0, ok.output
+    assert hashed == [model]  # once, where it entered
     assert set(entries(out)) == {"io.satchel/tools", "io.satchel/llama"}
+    recorded = recorded_inputs(
+        out
+    )  # for `serve --reload`, with the hash, so a rebuild need not hash it again
+    assert recorded is not None and recorded.models == {"llama": HashedFile.of(model)}
     malformed = CliRunner().invoke(main, [*base, "--model", "=model.gguf"])
     assert malformed.exit_code == 2 and "neither a catalogue id nor SERVER=PATH" in malformed.output
     twice = CliRunner().invoke(main, [*base, "--model", "llama=a.gguf", "--model", "llama=b.gguf"])
     assert twice.exit_code == 2 and "two models for the llama server" in twice.output
-    no_modules = CliRunner().invoke(
-        main, [*base, "--wasm-dir", str(tmp_path), "--model", f"llama={sources.models['llama']}"]
-    )
+    no_modules = CliRunner().invoke(main, [*base, "--wasm-dir", str(tmp_path), "--model", f"llama={model}"])
     assert no_modules.exit_code == 1 and "run `satchel wasm`" in no_modules.output
+    unknown = CliRunner().invoke(main, [*base, "--model", f"mistral={model}"])
+    assert unknown.exit_code == 1
+    assert "no WASM server named mistral: --model takes one of whisper, llama" in unknown.output
+    missing = CliRunner().invoke(main, [*base, "--model", "llama=/nonexistent.gguf"])
+    assert missing.exit_code == 1 and "--model llama=/nonexistent.gguf: no such file" in missing.output
+
+
+def test_the_page_reads_the_server_names_from_the_one_table(app_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    build_app(app_copy, out, node_modules=NODE_MODULES)
+    module = (out / "page" / "wasm-servers.js").read_text()
+    match = re.search(r"export const WASM_SERVERS = Object\.freeze\((.*)\);", module)
+    assert match is not None, module
+    assert json.loads(match.group(1)) == {server.key: server.name for server in SERVERS}
+    spelled = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "app").rglob("*.js")
+        if "vendor" not in path.parts and any(f'"{server.name}"' in path.read_text() for server in SERVERS)
+    ]
+    assert spelled == [], "the page reads WASM server names from page/wasm-servers.js"
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +218,11 @@ def smollm2_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
 
 
 def test_cli_takes_catalogue_ids_from_the_model_store(
-    app_copy: Path, tmp_path: Path, sources: WasmServerSources, smollm2_store: ModelStore
+    app_copy: Path,
+    tmp_path: Path,
+    sources: WasmServerSources,
+    smollm2_store: ModelStore,
+    hashed: list[Path],
 ) -> None:
     # `satchel build --model smollm2-135m`: the stored file, checked against the catalogue, on the server that runs
     # its task (an llm: llama), with the WASM modules from --wasm-dir.
@@ -157,6 +231,7 @@ def test_cli_takes_catalogue_ids_from_the_model_store(
     store = ["--models-dir", str(smollm2_store.root), "--wasm-dir", str(sources.wasm_dir)]
     built = CliRunner().invoke(main, [*base, *store, "--model", "smollm2-135m"])
     assert built.exit_code == 0, built.output
+    assert len(hashed) == 1  # checked against the catalogue, and that hash is the one pinned
     entry = load_catalog().get("smollm2-135m")
     (model,) = (f for f in entries(out)["io.satchel/llama"]["files"] if f["url"].startswith("/models/"))
     assert model == {"url": f"/models/{entry.file}", "sha256": entry.sha256, "size": entry.size}

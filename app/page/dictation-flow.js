@@ -10,9 +10,10 @@ import { audioChunks, getNote, noteMarkdown, updateNote } from "../common/notes.
 import { remoteAllowed } from "../common/policy.js";
 import { blobBase64, wavBlob } from "./audio/wav.js";
 import { askServiceWorker } from "./sw-client.js";
+import { WASM_SERVERS } from "./wasm-servers.js";
 
-export const WHISPER = "io.satchel/whisper";
-export const LLAMA = "io.satchel/llama";
+export const WHISPER = WASM_SERVERS.whisper;
+export const LLAMA = WASM_SERVERS.llama;
 export const PYTHON_TOOLS = "io.satchel/tools";
 export const WORKSPACE = "io.satchel/workspace";
 /** whisper's `transcribe` takes at most 600 s per call; longer recordings go in parts of whole stored chunks. */

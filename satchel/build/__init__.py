@@ -12,19 +12,20 @@ from pathlib import Path
 
 from satchel.build.context import BuildContext, BuildError, BuildResult
 from satchel.build.icons import render_icons
-from satchel.build.inputs import BuildInputs, build_from_inputs, recorded_inputs
+from satchel.build.inputs import BuildInputs, WasmServerSources
 from satchel.build.output import write_site
 from satchel.build.policy import write_policy
 from satchel.build.precache import write_service_worker
 from satchel.build.pyodide_packages import add_pyodide_packages
 from satchel.build.pyodide_runtime import copy_pyodide_runtime
+from satchel.build.record import record_inputs, recorded_inputs
 from satchel.build.registry_snapshot import write_registry_snapshot
 from satchel.build.static import copy_static_files
 from satchel.build.templates import render_templates
 from satchel.build.tools_server import register_tools_server
 from satchel.build.vendor import bundle_vendor_modules
-from satchel.build.wasm_servers import WasmServerSources, add_wasm_servers
-from satchel.policy import Policy
+from satchel.build.wasm_servers import add_wasm_servers, hash_model
+from satchel.policy import Policy, PolicyError, load_policy
 
 __all__ = [
     "STEPS",
@@ -34,6 +35,7 @@ __all__ = [
     "WasmServerSources",
     "build_app",
     "build_from_inputs",
+    "hash_model",
     "recorded_inputs",
 ]
 
@@ -79,3 +81,21 @@ def build_app(
     for step in STEPS:
         step(ctx)
     return write_site(ctx)
+
+
+def build_from_inputs(inputs: BuildInputs, out_dir: Path) -> BuildResult:
+    """Build as `satchel build` does and record `inputs` in the output (for `serve --reload`); raise `BuildError`
+    on bad input (a bad policy included)."""
+    try:
+        policy = load_policy(inputs.policy_file) if inputs.policy_file is not None else None
+    except PolicyError as exc:
+        raise BuildError(str(exc)) from exc
+    result = build_app(
+        inputs.app_dir,
+        out_dir,
+        node_modules=inputs.node_modules,
+        policy=policy,
+        wasm_sources=inputs.wasm_sources(),
+    )
+    record_inputs(inputs, out_dir)
+    return result

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from satchel.build.inputs import WasmServerSources
+from satchel.digests import HashedFile
 from satchel.policy import Policy
-
-if TYPE_CHECKING:
-    from satchel.build.wasm_servers import WasmServerSources
 
 #: Source files that are inputs to a step rather than files of the site.
 TEMPLATE_SUFFIX = ".j2"
@@ -34,7 +33,8 @@ class BuildResult:
 
 @dataclass
 class BuildContext:
-    """Sources of one build and the site it produces (URL path without leading slash → bytes)."""
+    """Sources of one build and the site it produces (URL path without leading slash → bytes, or → the file to
+    copy for a lazy file)."""
 
     app_dir: Path
     out_dir: Path
@@ -46,8 +46,9 @@ class BuildContext:
     #: the steps that add a server's files add its document here, and the registry snapshot lists them.
     local_servers: list[dict[str, Any]] = field(default_factory=list)
     #: Files of the site that are served but not precached (models: large, and fetched by the worker that needs
-    #: them, which keeps them itself). Every path here must also be in `files`.
-    lazy_files: set[str] = field(default_factory=set)
+    #: them, which keeps them itself): never read into memory, but copied by path when the site is written, with
+    #: the sha256 and size they were hashed with. No path is both here and in `files`.
+    lazy_files: dict[str, HashedFile] = field(default_factory=dict)
     #: The organisation's managed policy (`--policy`), or None for an unmanaged site.
     policy: Policy | None = None
     #: WASM servers and models to ship (`--wasm-dir`, `--model`), or None for none.
@@ -87,9 +88,17 @@ class BuildContext:
 
     def add(self, path: str, data: bytes) -> None:
         """Add one file of the site; two steps producing the same path is a bug in the app layout."""
-        if path in self.files:
-            raise BuildError(f"two build steps produce {path}: rename one of the sources in {self.app_dir}")
+        self._claim(path)
         self.files[path] = data
+
+    def add_lazy(self, path: str, file: HashedFile) -> None:
+        """Add one lazy file of the site (see `lazy_files`), copied from `file` as it was hashed."""
+        self._claim(path)
+        self.lazy_files[path] = file
+
+    def _claim(self, path: str) -> None:
+        if path in self.files or path in self.lazy_files:
+            raise BuildError(f"two build steps produce {path}: rename one of the sources in {self.app_dir}")
 
     def source_files(self) -> list[Path]:
         """Every file under the app folder, in a stable order (hidden files and folders skipped)."""

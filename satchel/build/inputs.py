@@ -1,26 +1,28 @@
-"""What a build was made from, kept next to its output so that a rebuild can use the same inputs.
+"""What a build is made from besides `app/`: the policy file and the WASM servers with their models.
 
-`satchel build --policy P --wasm-dir W --model whisper=M` and then `satchel serve --reload` must rebuild the same
-kind of site (managed, with its WASM servers), not a plain one: the rebuild would otherwise silently drop the
-policy and the local servers from the registry. So every CLI build records its inputs, with absolute paths, in the
-output's marker file (`.satchel-build`, which `write_site` uses to recognise its folders; the dev server does not
-serve hidden files and bundles leave it out), and `serve --reload` reads them back.
+Plain data, read by the build steps through `BuildContext` and recorded next to the output (satchel/build/record.py),
+so it imports no build step. A model is a `HashedFile`: hashed once where it entered (the CLI, the catalogue check,
+a recorded build), then carried by path to the step that ships it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from satchel.build.context import BuildError, BuildResult
-from satchel.build.output import MARKER
-from satchel.build.wasm_servers import WasmServerSources
-from satchel.policy import PolicyError, load_policy
+from satchel.digests import HashedFile
 
-_NOTE = "This folder is written by `satchel build`; its contents are replaced on every build."
+
+@dataclass(frozen=True)
+class WasmServerSources:
+    """Where the WASM modules and the models come from (nothing given: no WASM server in the site)."""
+
+    #: Folder with `<key>-server.wasm` files, as `satchel wasm` writes them (`.cache/wasm/out/wasm`).
+    wasm_dir: Path | None = None
+    #: Model file per server key (satchel/wasm/servers.py); a server is shipped exactly when it has one.
+    models: Mapping[str, HashedFile] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class BuildInputs:
     policy_file: Path | None = None
     wasm_dir: Path | None = None
     #: Model file per WASM server key (`whisper`, `llama`).
-    models: Mapping[str, Path] = field(default_factory=dict)
+    models: Mapping[str, HashedFile] = field(default_factory=dict)
 
     def wasm_sources(self) -> WasmServerSources | None:
         if not self.models and self.wasm_dir is None:
@@ -41,34 +43,53 @@ class BuildInputs:
 
     def watched_paths(self) -> list[Path]:
         """What a rebuild depends on besides the app folder: the policy and the model files."""
-        return [p for p in (self.policy_file, *self.models.values()) if p is not None]
+        models = [model.path for model in self.models.values()]
+        return [p for p in (self.policy_file, *models) if p is not None]
 
     def options(self) -> str:
         """The inputs as the `satchel build` options that give them (for messages)."""
         parts = [f"--policy {self.policy_file}"] if self.policy_file else []
         parts += [f"--wasm-dir {self.wasm_dir}"] if self.wasm_dir else []
-        parts += [f"--model {key}={path}" for key, path in sorted(self.models.items())]
+        parts += [f"--model {key}={model.path}" for key, model in sorted(self.models.items())]
         return " ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         def text(path: Path | None) -> str | None:
             return str(path.resolve()) if path is not None else None
 
+        def model(file: HashedFile) -> dict[str, Any]:
+            stamp = {"sha256": file.sha256, "size": file.size, "mtime_ns": file.mtime_ns, "inode": file.inode}
+            return {"path": text(file.path), **stamp}
+
         return {
             "app_dir": text(self.app_dir),
             "node_modules": text(self.node_modules),
             "policy_file": text(self.policy_file),
             "wasm_dir": text(self.wasm_dir),
-            "models": {key: text(path) for key, path in sorted(self.models.items())},
+            "models": {key: model(file) for key, file in sorted(self.models.items())},
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BuildInputs:
+        """The recorded inputs; a model keeps the hash it was recorded with (a rebuild hashes it again only if it
+        changed since: `HashedFile.current`). Raises ValueError (or OSError) for a record it cannot read."""
+
         def path(key: str) -> Path | None:
             value = data.get(key)
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{key} is not a path")
             return Path(value) if value else None
+
+        def model(value: Any) -> HashedFile:
+            if isinstance(value, str):  # recorded before models carried their hash
+                return HashedFile.of(Path(value))
+            return HashedFile(
+                path=Path(str(value["path"])),
+                sha256=str(value["sha256"]),
+                size=int(value["size"]),
+                mtime_ns=int(value["mtime_ns"]),
+                inode=int(value["inode"]),
+            )
 
         app_dir = path("app_dir")
         models = data.get("models") or {}
@@ -79,38 +100,5 @@ class BuildInputs:
             node_modules=path("node_modules"),
             policy_file=path("policy_file"),
             wasm_dir=path("wasm_dir"),
-            models={str(key): Path(str(value)) for key, value in models.items()},
+            models={str(key): model(value) for key, value in models.items()},
         )
-
-
-def build_from_inputs(inputs: BuildInputs, out_dir: Path) -> BuildResult:
-    """Build as `satchel build` does and record `inputs` in the output; raise `BuildError` on bad input (a bad
-    policy included)."""
-    from satchel.build import build_app  # the package imports this module's users
-
-    try:
-        policy = load_policy(inputs.policy_file) if inputs.policy_file is not None else None
-    except PolicyError as exc:
-        raise BuildError(str(exc)) from exc
-    result = build_app(
-        inputs.app_dir,
-        out_dir,
-        node_modules=inputs.node_modules,
-        policy=policy,
-        wasm_sources=inputs.wasm_sources(),
-    )
-    record = json.dumps({"note": _NOTE, "inputs": inputs.to_json()}, indent=2, sort_keys=True) + "\n"
-    marker = out_dir / MARKER
-    if not marker.is_file() or marker.read_text(encoding="utf-8", errors="replace") != record:
-        marker.write_text(record, encoding="utf-8")
-    return result
-
-
-def recorded_inputs(out_dir: Path) -> BuildInputs | None:
-    """The inputs of the CLI build in `out_dir`, or None when there is none (or it was made without a record)."""
-    marker = out_dir / MARKER
-    try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-        return BuildInputs.from_json(data["inputs"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

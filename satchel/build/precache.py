@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Set as AbstractSet
 
 from satchel.build.context import BuildContext, BuildError, sha256_hex
 from satchel.build.templates import SERVICE_WORKER_TEMPLATE, render_template
@@ -21,14 +20,13 @@ SERVICE_WORKER = SERVICE_WORKER_TEMPLATE.removesuffix(".j2")
 SHELL = "index.html"
 
 
-def precache_manifest(
-    files: dict[str, bytes], lazy: AbstractSet[str] = frozenset()
-) -> list[dict[str, object]]:
-    """URL, sha256 and size of every file the app needs offline, sorted by URL; `lazy` files are left out."""
+def precache_manifest(files: dict[str, bytes]) -> list[dict[str, object]]:
+    """URL, sha256 and size of every file the app needs offline (`BuildContext.files`: the lazy ones are apart),
+    sorted by URL."""
     return [
         {"url": "/" + path, "sha256": sha256_hex(data), "size": len(data)}
         for path, data in sorted(files.items())
-        if path != SERVICE_WORKER and path not in lazy
+        if path != SERVICE_WORKER
     ]
 
 
@@ -42,10 +40,7 @@ def write_service_worker(ctx: BuildContext) -> None:
         raise BuildError(f"service worker template missing: {ctx.app_dir / SERVICE_WORKER_TEMPLATE}")
     if SHELL not in ctx.files:
         raise BuildError(f"the app has no {SHELL} (expected a template {SHELL}.j2 in {ctx.app_dir})")
-    stray = sorted(ctx.lazy_files - ctx.files.keys())
-    if stray:
-        raise BuildError(f"lazy files that are not files of the site: {', '.join(stray)}")
-    manifest = precache_manifest(ctx.files, ctx.lazy_files)
+    manifest = precache_manifest(ctx.files)
     digest = build_hash(manifest, ctx.release)
     ctx.template_vars["build_hash"] = digest
     ctx.add(

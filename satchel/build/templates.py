@@ -7,6 +7,7 @@ import jinja2
 from satchel import __version__
 from satchel.build.context import TEMPLATE_SUFFIX, BuildContext, BuildError
 from satchel.security import content_security_policy
+from satchel.wasm.servers import SERVERS
 
 SERVICE_WORKER_TEMPLATE = "sw.js" + TEMPLATE_SUFFIX
 
@@ -18,7 +19,12 @@ def template_environment(ctx: BuildContext) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         keep_trailing_newline=True,
     )
-    env.globals.update(version=__version__, csp_meta=content_security_policy(for_meta=True))
+    env.globals.update(
+        version=__version__,
+        csp_meta=content_security_policy(for_meta=True),
+        # The registry name of each WASM server by key, from the one table (page/wasm-servers.js.j2).
+        wasm_servers={server.key: server.name for server in SERVERS},
+    )
     return env
 
 

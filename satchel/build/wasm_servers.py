@@ -6,109 +6,84 @@ like every file of the site) and the model to `models/`, which is *lazy*: it is 
 manifest, because models are large and only needed once a tool is called. The wasi-server worker fetches a model on
 the first call that needs it, checks its sha256 and keeps it in its own cache, so it then works offline too
 (app/workers/wasi-server.js). Without models, no WASM server is shipped, and that is not an error.
+
+A model arrives hashed (`HashedFile`): its registry entry pins that sha256 and size, and the site gets a copy made
+by path when it is written (satchel/build/output.py); the step never reads it. Which servers exist, and their names,
+is the table in satchel/wasm/servers.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import satchel
 from satchel.build.context import BuildContext, BuildError, sha256_hex
+from satchel.build.inputs import WasmServerSources
+from satchel.digests import HashedFile
 from satchel.registry import LocalFile, local_server
+from satchel.wasm.servers import BY_KEY, MODELS_DIR, WASM_DIR
 
-#: Site folder of the WASM modules (precached).
-WASM_DIR = "wasm"
-#: Site folder of the models, which the step marks lazy (`BuildContext.lazy_files`: served, never precached).
-MODELS_DIR = "models"
 WORKER = "wasi-server"
 
 
-@dataclass(frozen=True)
-class WasmServer:
-    """One C++ MCP server of `wasm/` as the site ships it."""
-
-    key: str
-    name: str
-    title: str
-    description: str
-
-    @property
-    def module(self) -> str:
-        """The file `satchel wasm` writes for it (`.cache/wasm/out/wasm/<module>`)."""
-        return f"{self.key}-server.wasm"
+def _unknown_server(keys: list[str]) -> BuildError:
+    return BuildError(f"no WASM server named {', '.join(keys)}: --model takes one of {', '.join(BY_KEY)}")
 
 
-SERVERS: tuple[WasmServer, ...] = (
-    WasmServer(
-        key="whisper",
-        name="io.satchel/whisper",
-        title="Speech to text",
-        description="Transcribe speech (16 kHz WAV) with whisper.cpp, on this device",
-    ),
-    WasmServer(
-        key="llama",
-        name="io.satchel/llama",
-        title="Text generation",
-        description="Generate and summarise text with llama.cpp, on this device",
-    ),
-)
-BY_KEY = {server.key: server for server in SERVERS}
+def _no_such_model(key: str, path: Path) -> BuildError:
+    return BuildError(f"--model {key}={path}: no such file")
 
 
-@dataclass(frozen=True)
-class WasmServerSources:
-    """Where the WASM modules and the models come from (nothing given: no WASM server in the site)."""
-
-    #: Folder with `<key>-server.wasm` files, as `satchel wasm` writes them (`.cache/wasm/out/wasm`).
-    wasm_dir: Path | None = None
-    #: Model file per server key (`whisper`, `llama`); a server is shipped exactly when it has one.
-    models: Mapping[str, Path] = field(default_factory=dict)
-
-    def check(self) -> None:
-        """Raise `BuildError` for an unknown server, a missing `wasm_dir`, module or model file."""
-        unknown = sorted(set(self.models) - BY_KEY.keys())
-        if unknown:
-            raise BuildError(
-                f"no WASM server named {', '.join(unknown)}: --model takes one of {', '.join(BY_KEY)}"
-            )
-        if not self.models:
-            return
-        if self.wasm_dir is None:
-            raise BuildError(
-                "--model needs --wasm-dir: the folder of the WASM servers `satchel wasm` built "
-                "(.cache/wasm/out/wasm)"
-            )
-        for key, model in sorted(self.models.items()):
-            module = self.wasm_dir / BY_KEY[key].module
-            if not module.is_file():
-                raise BuildError(f"{module} not found: run `satchel wasm` or pass the right --wasm-dir")
-            if not model.is_file():
-                raise BuildError(f"--model {key}={model}: no such file")
+def hash_model(key: str, path: Path) -> HashedFile:
+    """The model file given for server `key` (`--model KEY=PATH`), hashed: where a path enters the build."""
+    if key not in BY_KEY:
+        raise _unknown_server([key])
+    try:
+        return HashedFile.of(path)
+    except OSError as exc:
+        raise _no_such_model(key, path) from exc
 
 
-def _local_file(path: str, data: bytes) -> LocalFile:
-    return LocalFile(url="/" + path, sha256=sha256_hex(data), size=len(data))
+def check_sources(sources: WasmServerSources) -> None:
+    """Raise `BuildError` for an unknown server, a missing `wasm_dir`, module or model file."""
+    unknown = sorted(set(sources.models) - BY_KEY.keys())
+    if unknown:
+        raise _unknown_server(unknown)
+    if not sources.models:
+        return
+    if sources.wasm_dir is None:
+        raise BuildError(
+            "--model needs --wasm-dir: the folder of the WASM servers `satchel wasm` built (.cache/wasm/out/wasm)"
+        )
+    for key, model in sorted(sources.models.items()):
+        module = sources.wasm_dir / BY_KEY[key].module
+        if not module.is_file():
+            raise BuildError(f"{module} not found: run `satchel wasm` or pass the right --wasm-dir")
+        if not model.path.is_file():
+            raise _no_such_model(key, model.path)
 
 
 def add_wasm_servers(ctx: BuildContext) -> None:
     sources = ctx.wasm_sources
     if sources is None:
         return
-    sources.check()
-    for key, model_path in sorted(sources.models.items()):
+    check_sources(sources)
+    for key, given in sorted(sources.models.items()):
         server = BY_KEY[key]
-        assert sources.wasm_dir is not None  # check() made sure
+        assert sources.wasm_dir is not None  # check_sources() made sure
         module_path = f"{WASM_DIR}/{server.module}"
         module = (sources.wasm_dir / server.module).read_bytes()
         if not module.startswith(b"\0asm"):
             raise BuildError(f"{sources.wasm_dir / server.module} is not a WebAssembly module")
-        model_site_path = f"{MODELS_DIR}/{model_path.name}"
-        model = model_path.read_bytes()
+        try:
+            model = (
+                given.current()
+            )  # hashed again only if it changed since it was given (a rebuild after an edit)
+        except OSError as exc:
+            raise _no_such_model(key, given.path) from exc
+        model_path = f"{MODELS_DIR}/{model.path.name}"
         ctx.add(module_path, module)
-        ctx.add(model_site_path, model)
-        ctx.lazy_files.add(model_site_path)
+        ctx.add_lazy(model_path, model)
         ctx.local_servers.append(
             local_server(
                 name=server.name,
@@ -117,6 +92,9 @@ def add_wasm_servers(ctx: BuildContext) -> None:
                 version=satchel.__version__,
                 worker=WORKER,
                 # The worker takes the .wasm file as the module and the first other file as the --model.
-                files=[_local_file(module_path, module), _local_file(model_site_path, model)],
+                files=[
+                    LocalFile(url="/" + module_path, sha256=sha256_hex(module), size=len(module)),
+                    LocalFile(url="/" + model_path, sha256=model.sha256, size=model.size),
+                ],
             )
         )

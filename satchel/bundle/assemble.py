@@ -95,7 +95,11 @@ def bundle_contents(
         contents[path] = Entry(path, data=raw, executable=executable)
 
     models = _models(spec, catalog_path, models_dir)
-    wasm = WasmServerSources(wasm_dir=wasm_dir, models={m.server: m.path for m in models}) if models else None
+    wasm = (
+        WasmServerSources(wasm_dir=wasm_dir, models={m.server.key: m.file for m in models})
+        if models
+        else None
+    )
     with tempfile.TemporaryDirectory(prefix="satchel-bundle-") as tmp:
         dist = Path(tmp) / DIST
         try:

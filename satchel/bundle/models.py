@@ -33,10 +33,10 @@ def models_index(models: list[BundledModel]) -> bytes:
         {
             "id": model.entry.id,
             "task": model.entry.task,
-            "server": model.server,
+            "server": model.server.key,
             "url": model.url,
             "sha256": model.sha256,
-            "size": model.path.stat().st_size,
+            "size": model.file.size,
             "quantisation": model.entry.quantisation,
             "licence": model.entry.licence,
             "tools": list(model.entry.tools),

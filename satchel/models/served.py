@@ -3,8 +3,9 @@
 `satchel build --model whisper-tiny.en --model smollm2-135m` and `satchel bundle --model ID` both name models by
 catalogue id; both need the same answer: the stored file, checked against the sha256 the catalogue pins (an entry
 with no pinned hash, `verified = false`, is refused: nobody could check what the app would run), and the server that
-runs its task (whisper for `asr`, llama for `llm`, one model per server). The build then places the file under
-`/models/` and pins it in that server's registry entry (satchel/build/wasm_servers.py).
+runs its task (the table of satchel/wasm/servers.py: whisper for `asr`, llama for `llm`, one model per server).
+The file is hashed here, once: the build places it under `/models/` and pins that hash in the server's registry
+entry (satchel/build/wasm_servers.py) without reading it again.
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from satchel.build.wasm_servers import MODELS_DIR
-from satchel.digests import file_sha256
+from satchel.digests import HashedFile
 from satchel.models.catalog import Catalog, CatalogError, ModelEntry
 from satchel.models.store import ModelStore, StoreError
-
-#: The WASM server (a `satchel build --model` key) that runs the models of each catalogue task.
-SERVER_FOR_TASK = {"asr": "whisper", "llm": "llama"}
+from satchel.wasm.servers import BY_TASK, MODELS_DIR, WasmServer
 
 
 class ModelChoiceError(ValueError):
@@ -31,12 +29,21 @@ class ServedModel:
     """A catalogue model whose stored file matched the catalogue's sha256."""
 
     entry: ModelEntry
-    path: Path
-    sha256: str
+    #: The stored file, with the sha256 it was checked with.
+    file: HashedFile
 
     @property
-    def server(self) -> str:
-        return SERVER_FOR_TASK[self.entry.task]
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
+    def sha256(self) -> str:
+        return self.file.sha256
+
+    @property
+    def server(self) -> WasmServer:
+        """The WASM server that runs it."""
+        return BY_TASK[self.entry.task]
 
     @property
     def url(self) -> str:
@@ -57,23 +64,23 @@ def served_models(model_ids: Sequence[str], catalog: Catalog, store: ModelStore)
                 f"--model {model_id}: the catalogue pins no sha256 for it (verified = false), so its file could "
                 f"not be checked; pin its hash in {catalog.path} first"
             )
-        server = SERVER_FOR_TASK.get(entry.task)
+        server = BY_TASK.get(entry.task)
         if server is None:
             raise ModelChoiceError(f"--model {model_id}: no WASM server runs {entry.task!r} models")
         taken = next((m for m in models if m.server == server), None)
         if taken is not None:
             raise ModelChoiceError(
-                f"--model {model_id}: the {server} server already runs --model {taken.entry.id}; "
+                f"--model {model_id}: the {server.key} server already runs --model {taken.entry.id}; "
                 "the app carries one model per server"
             )
         path = _stored_file(store, model_id, entry.file)
-        actual = file_sha256(path)
-        if actual != entry.sha256:
+        file = HashedFile.of(path)
+        if file.sha256 != entry.sha256:
             raise ModelChoiceError(
-                f"--model {model_id}: {path} has sha256 {actual}, the catalogue says {entry.sha256}: "
+                f"--model {model_id}: {path} has sha256 {file.sha256}, the catalogue says {entry.sha256}: "
                 f"fetch it again (satchel models remove {model_id} && satchel models fetch {model_id})"
             )
-        models.append(ServedModel(entry=entry, path=path, sha256=actual))
+        models.append(ServedModel(entry=entry, file=file))
     return models
 
 

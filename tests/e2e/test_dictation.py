@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import BrowserType, Page, expect
 
 from satchel.build import WasmServerSources, build_app
+from satchel.digests import HashedFile
 from satchel.models.tiny import make_tiny_models
 from satchel.policy import parse_policy_toml
 from satchel.wasm import build_servers
@@ -266,7 +267,7 @@ def test_when_the_local_language_model_fails_the_summary_is_extractive_and_says_
     (tiny_llama, _whisper) = make_tiny_models(tmp_path / "tiny", seed=0, log=lambda _line: None)
     (built, *_) = build_servers(["wasm"], log=lambda _line: None)
     dist = tmp_path / "llama-only"
-    sources = WasmServerSources(wasm_dir=built.path.parent, models={"llama": tiny_llama})
+    sources = WasmServerSources(wasm_dir=built.path.parent, models={"llama": HashedFile.of(tiny_llama)})
     build_app(REPO / "app", dist, node_modules=REPO / "node_modules", wasm_sources=sources)
     (dist / "models" / tiny_llama.name).unlink()
     site = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")

@@ -31,6 +31,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserType, Page, expect
 
 from satchel.build import WasmServerSources, build_app
+from satchel.digests import HashedFile
 from satchel.models.catalog import load_catalog
 from satchel.models.fetch import Fetcher
 from satchel.models.sdists import REPO_ROOT
@@ -99,7 +100,10 @@ def dist(
         REPO / "app",
         out,
         node_modules=REPO / "node_modules",
-        wasm_sources=WasmServerSources(wasm_dir=servers["wasm"]["llama"].parent, models=models),
+        wasm_sources=WasmServerSources(
+            wasm_dir=servers["wasm"]["llama"].parent,
+            models={key: HashedFile.of(path) for key, path in models.items()},
+        ),
     )
     return out
 

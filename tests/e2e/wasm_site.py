@@ -12,14 +12,16 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from satchel.build import WasmServerSources, build_app
+from satchel.digests import HashedFile
 from satchel.models.tiny import make_tiny_models
 from satchel.wasm import build_servers
+from satchel.wasm.servers import BY_KEY
 from tests.e2e.harness import REPO, ServerProcess, poll
 from tests.e2e.host_page import open_ready
 from tests.wasm.conftest import TinyModels
 
-LLAMA = "io.satchel/llama"
-WHISPER = "io.satchel/whisper"
+LLAMA = BY_KEY["llama"].name
+WHISPER = BY_KEY["whisper"].name
 GENERATE = {"prompt": "Once upon a time, in a small village,", "max_tokens": 24, "seed": 7}
 
 #: Installs `window.wasmCalls.call(server, name, args, {progress, abortAfterProgress})`: one MCP client per call on
@@ -81,7 +83,8 @@ def build_wasm_site(root: Path) -> WasmSite:
         dist,
         node_modules=REPO / "node_modules",
         wasm_sources=WasmServerSources(
-            wasm_dir=built.path.parent, models={"llama": llama, "whisper": whisper}
+            wasm_dir=built.path.parent,
+            models={"llama": HashedFile.of(llama), "whisper": HashedFile.of(whisper)},
         ),
     )
     return WasmSite(dist=dist, tiny=TinyModels(llama=llama, whisper=whisper))
