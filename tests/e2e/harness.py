@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 from playwright.sync_api import Browser, BrowserContext, BrowserType, ConsoleMessage, Error, Page, expect
 
 from satchel.build import BuildResult, build_app
+from tests.support.ports import free_port, wait_until_listening
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -29,29 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_listening(
-    proc: subprocess.Popen[bytes], port: int, name: str, log_path: Path, timeout: float = 20
-) -> None:
-    """Return once `proc` accepts connections on `port`; fail with its log if it exits or never listens."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited: {log_path.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{name} did not start: {log_path.read_text()}")
 
 
 class BuiltSite:

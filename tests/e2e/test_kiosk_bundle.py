@@ -14,8 +14,9 @@ from playwright.sync_api import BrowserType, Locator, Page, expect
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into, spec_for_install
 from tests.bundle.webservers import WebServer
-from tests.e2e.harness import ConsoleWatch, free_port, persistent_profile, poll
+from tests.e2e.harness import ConsoleWatch, persistent_profile, poll
 from tests.e2e.host_page import result_box, run_tool
+from tests.support.ports import free_port
 
 KIOSK_POLICY = """
 organization = "Riverside Clinic"
