@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from bench_tools_native import INPUTS, StdioServer, percentile  # noqa: E402
+from bench_tools_native import INPUTS, percentile, start_tools_server  # noqa: E402
 
 from satchel.build.pyodide_runtime import PYODIDE_VERSION  # noqa: E402
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, BuiltSite, ServerProcess, poll  # noqa: E402
@@ -124,8 +124,8 @@ def native_runs(runs: int, calls: int) -> tuple[list[float], list[float]]:
     startups = []
     latencies: list[float] = []
     for run in range(runs):
-        server = StdioServer()
-        startups.append(server.startup_seconds * 1000)
+        server, startup_seconds = start_tools_server()
+        startups.append(startup_seconds * 1000)
         try:
             if run == 0:
                 for index in range(calls + WARM_UP):

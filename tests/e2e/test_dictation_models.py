@@ -39,7 +39,8 @@ from satchel.wasm import build_servers
 from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, microphone_browser, poll
 from tests.e2e.host_page import open_ready
 from tests.speech import normalised_words, word_error_rate
-from tests.wasm.conftest import response, run_native, run_wasm, spoken_wav, tool_call
+from tests.support.stdio_mcp import response, run_native, run_wasm, tool_call
+from tests.wasm.conftest import spoken_wav
 
 SPOKEN = (
     "Please send the budget report to the team before Friday. "

@@ -29,7 +29,8 @@ from tests.e2e.wasm_site import (
     open_app,
     stored_models,
 )
-from tests.wasm.conftest import response, run_native, spoken_wav, tool_call
+from tests.support.stdio_mcp import response, run_native, tool_call
+from tests.wasm.conftest import spoken_wav
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.harness import BuiltSite, ServerProcess
-from tests.wasm.conftest import TinyModels, response, run_native, tool_call
+from tests.support.stdio_mcp import response, run_native, tool_call
+from tests.wasm.conftest import TinyModels
 
 pytestmark = pytest.mark.e2e
 
