@@ -11,8 +11,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.e2e.harness import ServerProcess
 from tests.support.ports import free_port, wait_until_listening
+from tests.support.served_app import ServerProcess
 
 NGINX = "/usr/sbin/nginx"
 CADDY = "/usr/bin/caddy"
