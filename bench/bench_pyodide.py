@@ -29,10 +29,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from bench_tools_native import INPUTS, StdioServer, percentile  # noqa: E402
+from bench_tools_native import INPUTS, percentile, start_tools_server  # noqa: E402
 
 from satchel.build.pyodide_runtime import PYODIDE_VERSION  # noqa: E402
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, BuiltSite, ServerProcess, poll  # noqa: E402
+from tests.support.app_page import open_ready, reload_controlled  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, poll  # noqa: E402
+from tests.support.served_app import BuiltSite, ServerProcess  # noqa: E402
 
 WARM_UP = 3
 REDACT = {
@@ -99,9 +101,7 @@ def cold_runs(browser: Browser, url: str, runs: int, calls: int) -> list[dict[st
 def cached_runs(browser: Browser, server: ServerProcess, runs: int, calls: int) -> list[dict[str, Any]]:
     context = browser.new_context()
     page = context.new_page()
-    page.goto(server.url)
-    poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
-    poll(page, "document.querySelector('#offline-status')?.dataset.state === 'ready'", timeout=120)
+    open_ready(page, server.url)
     # The page lists every server's tools once at start (which loads its own Pyodide worker); wait for that, so the
     # mirror is fresh and later reloads start no worker besides the measured one.
     poll(
@@ -113,8 +113,7 @@ def cached_runs(browser: Browser, server: ServerProcess, runs: int, calls: int) 
     context.set_offline(True)
     results = []
     for _ in range(runs):
-        page.reload()
-        poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
+        reload_controlled(page)
         results.append(measure(page, calls))
     context.close()
     return results
@@ -124,8 +123,8 @@ def native_runs(runs: int, calls: int) -> tuple[list[float], list[float]]:
     startups = []
     latencies: list[float] = []
     for run in range(runs):
-        server = StdioServer()
-        startups.append(server.startup_seconds * 1000)
+        server, startup_seconds = start_tools_server()
+        startups.append(startup_seconds * 1000)
         try:
             if run == 0:
                 for index in range(calls + WARM_UP):

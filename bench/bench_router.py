@@ -18,7 +18,9 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, BuiltSite, ServerProcess, poll
+from tests.support.app_page import open_controlled
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.served_app import BuiltSite, ServerProcess
 
 MEASURE = """
 async ({ calls }) => {
@@ -90,8 +92,7 @@ def main() -> None:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page()
-                page.goto(server.url)
-                poll(page, "navigator.serviceWorker.controller !== null", timeout=60)
+                open_controlled(page, server.url)
                 figures = page.evaluate(MEASURE, {"calls": args.calls})
                 browser.close()
         finally:

@@ -10,10 +10,7 @@ encoding both ways, argument validation, the pipe and a thread hand-off). Also p
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from satchel.tools.catalog import BUILTIN_TOOLS  # noqa: E402
+from tests.support.stdio_mcp import (  # noqa: E402
+    PROTOCOL_VERSION,
+    StdioSession,
+    notification,
+    python_tools_command,
+)
 
 ARTICLE = " ".join(
     f"Sentence {index} says the solar farm on hill {index % 7} will power {index * 13} homes by {2030 + index % 5}."
@@ -64,51 +67,24 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-class StdioServer:
-    def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "satchel.tools"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            env=env,
-        )
-        self.next_id = 0
-        self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}})
-        self.startup_seconds = time.perf_counter() - started
-        self.notify("notifications/initialized")
-
-    def notify(self, method: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"jsonrpc": "2.0", "method": method}) + "\n")
-        self.process.stdin.flush()
-
-    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.next_id += 1
-        self.process.stdin.write(
-            json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        )
-        self.process.stdin.write("\n")
-        self.process.stdin.flush()
-        reply: dict[str, Any] = json.loads(self.process.stdout.readline())
-        return reply
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
+def start_tools_server() -> tuple[StdioSession, float]:
+    """`python -m satchel.tools` on stdio after the MCP handshake, and the seconds from its start to the initialize
+    response."""
+    command, env = python_tools_command()
+    started = time.perf_counter()
+    server = StdioSession(command, env=env, stderr=None)
+    server.request("initialize", {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}})
+    startup_seconds = time.perf_counter() - started
+    server.send(notification("notifications/initialized"))
+    return server, startup_seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50, help="timed calls per tool and path (default 50)")
     calls = parser.parse_args().calls
-    server = StdioServer()
-    print(f"stdio server start-up to initialize response: {server.startup_seconds * 1000:.0f} ms")
+    server, startup_seconds = start_tools_server()
+    print(f"stdio server start-up to initialize response: {startup_seconds * 1000:.0f} ms")
     print(f"{calls} calls per tool after 3 warm-up calls; latency in ms\n")
     header = f"{'tool':<22}{'direct p50':>11}{'direct p95':>11}{'stdio p50':>11}{'stdio p95':>11}{'stdio/direct':>14}"
     print(header)

@@ -34,23 +34,13 @@ sys.path.insert(0, str(ROOT))
 from satchel.models.quantize import quantize_gguf  # noqa: E402
 from satchel.models.tiny import make_tiny_models  # noqa: E402
 from satchel.wasm import build_servers  # noqa: E402
+from tests.support.stdio_mcp import StdioSession, run_wasm_process, tool_call  # noqa: E402
 
-RUN_REACTOR = ROOT / "tests" / "wasm" / "run_reactor.mjs"
 PROMPT = "Once upon a time, in a small village by the sea,"
 SPEECH = (
     "Offline first applications keep working without a network. They store what they need on the device, "
     "and they synchronise when the connection returns."
 )
-
-
-def call(request_id: int, name: str, arguments: dict[str, Any]) -> str:
-    message = {
-        "jsonrpc": "2.0",
-        "id": request_id,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
-    return json.dumps(message)
 
 
 def built_servers() -> dict[tuple[str, str], Path]:
@@ -60,15 +50,15 @@ def built_servers() -> dict[tuple[str, str], Path]:
 
 def generate_calls(tokens: int) -> tuple[str, str]:
     """The warm-up `generate` call (loads the model) and the timed one: greedy, up to `tokens` tokens."""
-    warmup = call(1, "generate", {"prompt": "Hello", "max_tokens": 2})
-    return warmup, call(2, "generate", {"prompt": PROMPT, "max_tokens": tokens})
+    warmup = tool_call(1, "generate", {"prompt": "Hello", "max_tokens": 2})
+    return warmup, tool_call(2, "generate", {"prompt": PROMPT, "max_tokens": tokens})
 
 
 def transcribe_calls(wav: Path) -> tuple[str, str]:
     """The warm-up `transcribe` call (its first second of audio; loads the model) and the timed one (all of it)."""
     audio = wav.read_bytes()
-    warmup = call(1, "transcribe", {"audio": base64.b64encode(audio[:32044]).decode()})
-    return warmup, call(2, "transcribe", {"audio": base64.b64encode(audio).decode()})
+    warmup = tool_call(1, "transcribe", {"audio": base64.b64encode(audio[:32044]).decode()})
+    return warmup, tool_call(2, "transcribe", {"audio": base64.b64encode(audio).decode()})
 
 
 def tiny_quantisations(tiny_llama: Path, folder: Path) -> list[tuple[str, Path]]:
@@ -86,37 +76,19 @@ def time_native(
     server: Path, model: Path, warmup: str, timed: str, *extra: str
 ) -> tuple[float, dict[str, Any]]:
     """Seconds the timed call takes on a native server whose model the warm-up call has loaded."""
-    with subprocess.Popen(
-        [str(server), "--model", str(model), *extra],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdin is not None and process.stdout is not None
+    with StdioSession([str(server), "--model", str(model), *extra]) as process:
         for line in (warmup, timed):
             started = time.perf_counter()
-            process.stdin.write(line + "\n")
-            process.stdin.flush()
-            while True:
-                message = json.loads(process.stdout.readline())
-                if "id" in message:
-                    break
+            process.send(line)
+            message = process.receive_response()
             elapsed = time.perf_counter() - started
-        process.stdin.close()
     return elapsed, message["result"]
 
 
 def time_wasm(server: Path, model: Path, warmup: str, timed: str) -> tuple[float, dict[str, Any]]:
     """Seconds the timed call spends in handle(), as the node host measures it, after the warm-up call."""
-    completed = subprocess.run(
-        ["node", str(RUN_REACTOR), str(server), str(model)],
-        input=warmup + "\n" + timed + "\n",
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
+    completed = run_wasm_process(server, model, [warmup, timed])
+    completed.check_returncode()
     timings = [float(ms) for ms in re.findall(r"reactor: handled in (\d+) ms", completed.stderr)]
     responses = [json.loads(line) for line in completed.stdout.splitlines() if '"result"' in line]
     return timings[-1] / 1000, responses[-1]["result"]

@@ -61,7 +61,7 @@ from satchel.models.fetch import Fetcher  # noqa: E402
 from satchel.models.store import ModelStore  # noqa: E402
 from satchel.models.tiny import make_tiny_models  # noqa: E402
 from satchel.security import MIME_TYPES, SECURITY_HEADERS  # noqa: E402
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 WLLAMA = ROOT / "node_modules" / "@wllama" / "wllama"
 #: llama_server.cpp's default context (--ctx); like it, wllama gets this or the model's trained context if smaller.

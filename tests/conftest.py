@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium with the flags every browser test uses (tests/e2e/harness.py)."""
-    from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
+    """Debian's Chromium with the flags every browser test uses (tests/support/browser.py)."""
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
-import socket
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -26,7 +24,7 @@ from satchel.cli import main
 from satchel.security import SECURITY_HEADERS
 from satchel.tls import TlsError, check_tls_files
 from tests.conftest import NODE_MODULES
-from tests.e2e.harness import free_port
+from tests.support.ports import free_port, wait_until_listening
 
 
 def write_self_signed(folder: Path, name: str) -> tuple[Path, Path]:
@@ -88,15 +86,7 @@ def test_serve_over_tls_with_a_self_signed_certificate(tmp_path: Path, app_copy:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.05)
+        wait_until_listening(proc, port, "satchel serve", log)
         trust = ssl.create_default_context(cafile=str(certfile))
         with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust) as client:
             response = client.get("/")

@@ -20,7 +20,8 @@ from satchel.bundle.spec import BundleSpec
 from satchel.bundle.webserver import caddyfile, nginx_conf
 from satchel.policy import Policy
 from satchel.security import SECURITY_HEADERS, STATIC_CACHE_CONTROL
-from tests.bundle.webservers import CADDY, NGINX, WebServer, available, free_port
+from tests.bundle.webservers import CADDY, NGINX, WebServer, available
+from tests.support.ports import free_port
 
 SITE = ["index.html", "sw.js", "app.js"]
 

@@ -14,7 +14,8 @@ from satchel.bundle.spec import BundleSpec
 from satchel.policy import Policy
 from satchel.security import MIME_TYPES, SECURITY_HEADERS, SERVICE_WORKER_CACHE_CONTROL, STATIC_CACHE_CONTROL
 from tests.bundle.conftest import bundle_into, spec_for_install
-from tests.bundle.webservers import WebServer, available, free_port
+from tests.bundle.webservers import WebServer, available
+from tests.support.ports import free_port
 
 
 @pytest.fixture(params=["nginx", "caddy"])

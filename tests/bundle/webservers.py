@@ -11,7 +11,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.e2e.harness import ServerProcess, free_port, wait_until_listening
+from tests.support.ports import free_port, wait_until_listening
+from tests.support.served_app import ServerProcess
 
 NGINX = "/usr/sbin/nginx"
 CADDY = "/usr/bin/caddy"
@@ -109,6 +110,3 @@ class KioskDevice:
             allowed_hosts=[f"localhost:{self.port}"],
             upstreams=upstreams,
         )
-
-
-__all__ = ["KioskDevice", "WebServer", "available", "free_port"]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.harness import STATE_TIMEOUT_MS, BuiltSite, ConsoleWatch, ServerProcess
 from tests.e2e.wasm_site import WasmSite, build_wasm_site
+from tests.support.browser import STATE_TIMEOUT_MS, ConsoleWatch
+from tests.support.served_app import BuiltSite, ServerProcess
 
 
 @pytest.fixture(autouse=True)

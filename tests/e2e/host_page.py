@@ -9,14 +9,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.harness import poll
+from tests.support.app_page import open_ready
 
 
-def open_ready(page: Page, url: str) -> None:
-    """Open the app and wait until its service worker controls it and the mirror lists the workspace tools."""
-    page.goto(url)
-    poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
+def open_with_workspace_tools(page: Page, url: str) -> None:
+    """Open the app and wait until it is ready offline and the mirror lists the workspace tools."""
+    open_ready(page, url)
     expect(tool_button(page, "Workspace", "Save a note")).to_be_visible()
 
 

@@ -21,8 +21,11 @@ from satchel.digests import HashedFile
 from satchel.models.tiny import make_tiny_models
 from satchel.policy import parse_policy_toml
 from satchel.wasm import build_servers
-from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, microphone_browser, poll
-from tests.e2e.host_page import open_ready
+from tests.conftest import REPO
+from tests.e2e.host_page import open_with_workspace_tools
+from tests.support.app_page import open_controlled
+from tests.support.browser import ConsoleWatch, microphone_browser, poll
+from tests.support.served_app import ServerProcess
 from tests.wasm.conftest import spoken_wav
 
 #: Every note the page keeps, as stored in IndexedDB.
@@ -60,7 +63,7 @@ def test_a_refused_microphone_says_so_and_keeps_no_note(
 ) -> None:
     with microphone_browser(browser_type, granted=False) as browser:
         page = browser.new_page()
-        open_ready(page, server.url)
+        open_with_workspace_tools(page, server.url)
         page.get_by_role("button", name="Record").click()
         expect(page.locator("#dictation-message")).to_contain_text("Microphone access was refused")
         expect(page.get_by_role("button", name="Record")).to_have_attribute("aria-pressed", "false")
@@ -71,7 +74,7 @@ def test_without_a_whisper_model_the_speech_service_is_offered_with_its_warning_
     page: Page, server: ServerProcess, speech: Path, console: ConsoleWatch
 ) -> None:
     page.add_init_script(FAKE_SPEECH_SERVICE)  # counts starts: it must only start when the user asks
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     # The view publishes what it offers once it knows; whatever else is still loading (the Python runtime) must
     # not hold that decision back.
     panel = page.locator("#notes-panel")
@@ -100,7 +103,7 @@ def test_an_unreadable_audio_file_is_refused_with_its_name(
 ) -> None:
     bogus = tmp_path / "not-audio.wav"
     bogus.write_text("this is not a recording")
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     page.locator("#audio-file").set_input_files(bogus)
     expect(page.locator("#dictation-message")).to_contain_text("“not-audio.wav” could not be read as audio")
     assert page.evaluate(NOTES) == []
@@ -131,7 +134,7 @@ def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
           open.onerror = () => reject(open.error);
         })"""
     )
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     expect(page.locator("#outbox-list > li")).to_have_count(1)
     expect(page.locator("#outbox-list")).to_contain_text("kept across the upgrade")
     stores = poll(
@@ -154,14 +157,14 @@ def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
 def test_the_redaction_setting_is_kept_and_a_policy_that_requires_redaction_locks_it(
     page: Page, server: ServerProcess, tmp_path: Path
 ) -> None:
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     setting = page.get_by_label("Redact personal data before syncing")
     expect(setting).to_be_checked()
     setting.uncheck()
     stored = "async () => (await (await import('/common/mirror.js')).getMeta('dictation.redactBeforeSync')) === false"
     poll(page, stored)
     page.reload()
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     expect(setting).not_to_be_checked()
     expect(setting).to_be_enabled()
 
@@ -173,7 +176,7 @@ def test_the_redaction_setting_is_kept_and_a_policy_that_requires_redaction_lock
     managed = ServerProcess(managed_dist, tmp_path / "managed.log", tmp_path / "managed.db")
     managed.start()
     try:
-        open_ready(page, managed.url)
+        open_with_workspace_tools(page, managed.url)
         expect(setting).to_be_checked()
         expect(setting).to_be_disabled()
         expect(page.locator("#redact-managed")).to_have_text("Managed by your organisation")
@@ -186,12 +189,12 @@ def test_a_reload_while_recording_keeps_what_was_recorded(
 ) -> None:
     with microphone_browser(browser_type) as browser:
         page = browser.new_page()
-        open_ready(page, server.url)
+        open_with_workspace_tools(page, server.url)
         page.get_by_role("button", name="Record").click()
         expect(page.locator("#note-list .note-stage")).to_have_text("in progress")
         expect(page.locator("#record-timer")).to_have_text("0:06")
         page.reload()
-        open_ready(page, server.url)
+        open_with_workspace_tools(page, server.url)
         [note] = page.evaluate(NOTES)
         assert note["stage"] == "recording" and note["audio"]["chunks"] >= 1 and note["durationS"] >= 5
         item = page.locator("#note-list > li")
@@ -203,7 +206,7 @@ def test_browser_speech_then_extractive_summary_then_a_redacted_note_in_the_work
     page: Page, server: ServerProcess
 ) -> None:
     page.add_init_script(FAKE_SPEECH_SERVICE)
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     page.get_by_role("button", name="Dictate with the browser's speech service").click()
     progress = page.locator("#dictation-progress")
     expect(page.locator("#dictation-message")).to_have_text("")
@@ -239,8 +242,7 @@ def test_a_policy_that_allows_no_sync_keeps_notes_on_the_device(page: Page, tmp_
     local_only.start()
     try:
         page.add_init_script(FAKE_SPEECH_SERVICE)
-        page.goto(local_only.url)
-        poll(page, "navigator.serviceWorker.controller !== null")
+        open_controlled(page, local_only.url)
         page.get_by_role("button", name="Dictate with the browser's speech service").click()
         expect(page.locator("#dictation-progress")).to_contain_text(SPOKEN_TEXT)
         page.locator("#dictation-progress").get_by_role("button", name="Cancel").click()
@@ -274,7 +276,7 @@ def test_when_the_local_language_model_fails_the_summary_is_extractive_and_says_
     site.start()
     try:
         page.add_init_script(FAKE_SPEECH_SERVICE)
-        open_ready(page, site.url)
+        open_with_workspace_tools(page, site.url)
         page.get_by_role("button", name="Dictate with the browser's speech service").click()
         expect(page.locator("#dictation-progress")).to_contain_text(SPOKEN_TEXT)
         page.locator("#dictation-progress").get_by_role("button", name="Cancel").click()

@@ -37,10 +37,14 @@ from satchel.models.fetch import Fetcher
 from satchel.models.sdists import REPO_ROOT
 from satchel.models.store import ModelStore
 from satchel.wasm import build_servers
-from tests.e2e.harness import REPO, ConsoleWatch, ServerProcess, microphone_browser, poll
-from tests.e2e.host_page import open_ready
+from tests.conftest import REPO
+from tests.e2e.host_page import open_with_workspace_tools
 from tests.speech import normalised_words, word_error_rate
-from tests.wasm.conftest import response, run_native, run_wasm, spoken_wav, tool_call
+from tests.support.app_page import reload_controlled, reload_ready
+from tests.support.browser import ConsoleWatch, microphone_browser, poll
+from tests.support.served_app import ServerProcess
+from tests.support.stdio_mcp import response, run_native, run_wasm, tool_call
+from tests.wasm.conftest import spoken_wav
 
 SPOKEN = (
     "Please send the budget report to the team before Friday. "
@@ -229,9 +233,7 @@ def workspace_notes(db_path: Path) -> list[tuple[str, str, str]]:
 def go_offline(page: Page, served: ServerProcess) -> None:
     served.stop()
     page.context.set_offline(True)
-    page.reload()
-    poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
+    reload_ready(page)
 
 
 def speech_seconds(wav: Path) -> float:
@@ -251,7 +253,7 @@ def test_dictation_offline_gives_transcript_summary_and_a_note_synced_exactly_on
 ) -> None:
     page = microphone.new_page()
     console = ConsoleWatch(page)
-    open_ready(page, served.url)
+    open_with_workspace_tools(page, served.url)
 
     # 1. Online: upload a recording; the models are fetched and kept, the note reaches the workspace.
     started = time.monotonic()
@@ -304,8 +306,7 @@ def test_dictation_offline_gives_transcript_summary_and_a_note_synced_exactly_on
         f"async () => {{ const n = await ({NOTES})(); return n.length === 3 && n[0].stage === 'transcribed'; }}",
         timeout=STEP_TIMEOUT_MS / 1000,
     )
-    page.reload()
-    poll(page, "navigator.serviceWorker.controller !== null")
+    reload_controlled(page)
     interrupted = notes(page)[0]
     assert len(notes(page)) == 3 and interrupted["transcript"] and interrupted["summary"] is None
     item = note_item(page, interrupted["id"])
@@ -348,7 +349,7 @@ def test_a_cancelled_transcription_keeps_the_note_and_continue_finishes_it(
     microphone: Browser, served: ServerProcess, speech: Path
 ) -> None:
     page = microphone.new_page()
-    open_ready(page, served.url)
+    open_with_workspace_tools(page, served.url)
     page.locator("#audio-file").set_input_files(speech)
     expect(page.locator("#dictation-progress")).to_contain_text("Transcribing with whisper")
     page.locator("#dictation-progress").get_by_role("button", name="Cancel").click()

@@ -14,8 +14,10 @@ from playwright.sync_api import BrowserType, Locator, Page, expect
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into, spec_for_install
 from tests.bundle.webservers import WebServer
-from tests.e2e.harness import ConsoleWatch, free_port, persistent_profile, poll
 from tests.e2e.host_page import result_box, run_tool
+from tests.support.app_page import open_ready
+from tests.support.browser import ConsoleWatch, persistent_profile
+from tests.support.ports import free_port
 
 KIOSK_POLICY = """
 organization = "Riverside Clinic"
@@ -70,9 +72,7 @@ def test_kiosk_installs_and_enforces_its_policy(
     context, page = persistent_profile(browser_type, tmp_path / "profile")
     try:
         console = ConsoleWatch(page)
-        page.goto(kiosk.url + "/")
-        poll(page, "navigator.serviceWorker.controller !== null")
-        expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
+        open_ready(page, kiosk.url + "/")
         cdp = context.new_cdp_session(page)
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
         expect(page.locator("#managed-status")).to_have_text("Managed by Riverside Clinic")

@@ -16,7 +16,7 @@ from satchel.bundle import BundleSpec
 from satchel.bundle.spec import linux_policy_paths
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import RIVERSIDE_TOML, URL, bundle_into
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, poll
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, poll
 
 MANAGED_DIR = Path("/etc/chromium/policies/managed")
 #: chrome://policy renders its table in shadow roots: collect every text node, in order.

@@ -18,9 +18,9 @@ from satchel.bundle import BundleSpec
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into
 from tests.bundle.webservers import KioskDevice
-from tests.e2e.harness import poll
 from tests.e2e.host_page import tool_button
-from tests.test_registry_upstream import upstream_entry
+from tests.registry.test_upstream import upstream_entry
+from tests.support.app_page import open_controlled
 
 UPSTREAM_SERVER = upstream_entry(
     "org.example/maps",
@@ -80,8 +80,7 @@ def test_upstream_registry_servers_reach_the_app_only_when_the_policy_allows(
     workspace.start()
     device.start()
     try:
-        page.goto(device.url + "/")
-        poll(page, "navigator.serviceWorker.controller !== null")
+        open_controlled(page, device.url + "/")
         expect(tool_button(page, "Workspace", "Save a note")).to_be_visible()
         names = set(page.evaluate(MIRRORED_NAMES))
         assert {"io.satchel/tools", "io.satchel/workspace"} <= names

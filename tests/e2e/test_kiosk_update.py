@@ -25,8 +25,10 @@ from satchel.policy import parse_policy_toml
 from satchel.wasm import build_servers
 from tests.bundle.conftest import bundle_into
 from tests.bundle.webservers import KioskDevice
-from tests.e2e.harness import ConsoleWatch, ServerProcess, poll
 from tests.e2e.host_page import ToolCallSpy, notes_in, open_tool, result_box, run_tool, tool_button
+from tests.support.app_page import OFFLINE_READY, open_controlled
+from tests.support.browser import ConsoleWatch, poll
+from tests.support.served_app import ServerProcess
 
 POLICY = """
 organization = "Harbour Newsroom"
@@ -153,11 +155,7 @@ class ModelDownloads:
 
 
 def shown_build(page: Page) -> str:
-    text: str = poll(
-        page,
-        "(() => { const s = document.querySelector('#offline-status');"
-        " return s.dataset.state === 'ready' && s.textContent; })()",
-    )
+    text: str = poll(page, OFFLINE_READY)
     return text.removeprefix("Ready offline (build ").removesuffix(")")
 
 
@@ -185,8 +183,7 @@ def keys_by_title(spy: ToolCallSpy) -> dict[str, set[str]]:
 
 
 def open_first_launch(page: Page, kiosk: Kiosk) -> None:
-    page.goto(kiosk.device.url + "/")
-    poll(page, "navigator.serviceWorker.controller !== null")
+    open_controlled(page, kiosk.device.url + "/")
     assert kiosk.builds["1"].startswith(shown_build(page))
     expect(page.locator("#managed-status")).to_have_text("Managed by Harbour Newsroom")
     # The workspace's tools come from the registry API behind nginx's proxy.

@@ -6,16 +6,17 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.harness import ConsoleWatch, ServerProcess
 from tests.e2e.host_page import (
     ToolCallSpy,
     notes_in,
-    open_ready,
     open_tool,
+    open_with_workspace_tools,
     result_box,
     run_tool,
     tool_button,
 )
+from tests.support.browser import ConsoleWatch
+from tests.support.served_app import ServerProcess
 
 
 def go_offline(page: Page, server: ServerProcess) -> None:
@@ -24,7 +25,7 @@ def go_offline(page: Page, server: ServerProcess) -> None:
 
 
 def test_online_call_reaches_the_workspace(page: Page, server: ServerProcess, console: ConsoleWatch) -> None:
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     open_tool(page, "Workspace", "Save a note")
     run_tool(page, {"title": "Tunnel notes", "body": "Signal lost at km 12."}, approval="Allow once")
     expect(result_box(page)).to_have_class("result result-ok")
@@ -42,7 +43,7 @@ def test_offline_save_note_is_queued_and_delivered_exactly_once_after_an_interru
 ) -> None:
     spy = ToolCallSpy(drop_answers=1)
     context.route("**/mcp/workspace", spy.handle)
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     go_offline(page, server)
     expect(page.locator("#network-status")).to_have_text("Offline")
 
@@ -70,7 +71,7 @@ def test_offline_save_note_is_queued_and_delivered_exactly_once_after_an_interru
 def test_tool_that_is_not_safe_to_replay_gets_a_clear_error_offline(
     page: Page, server: ServerProcess, console: ConsoleWatch
 ) -> None:
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     go_offline(page, server)
     open_tool(page, "Workspace", "Search notes")
     run_tool(page, {"query": "tunnel"}, approval="Allow once")
@@ -87,7 +88,7 @@ def test_invalid_input_is_refused_before_sending(
 ) -> None:
     spy = ToolCallSpy()
     context.route("**/mcp/workspace", spy.handle)
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     open_tool(page, "Workspace", "Delete a note")
     run_tool(page, {"note_id": "0"})
     field = page.locator("#tool-view [data-field='note_id']")
@@ -104,7 +105,7 @@ def test_denied_tool_never_reaches_its_server(
 ) -> None:
     spy = ToolCallSpy()
     context.route("**/mcp/workspace", spy.handle)
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     open_tool(page, "Workspace", "Delete a note")
     # Destructive: asks every time and offers no "always".
     page.locator("#tool-view [data-field='note_id'] input").fill("1")
@@ -119,7 +120,7 @@ def test_denied_tool_never_reaches_its_server(
     run_tool(page, {"title": "Never sent", "body": "Denied for good."}, approval="Always deny")
     expect(result_box(page)).to_contain_text("nothing was sent")
     page.reload()  # the remembered denial holds after a reload, without asking
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     open_tool(page, "Workspace", "Save a note")
     expect(page.locator("#tool-view .approval-state")).to_contain_text("Always denied.")
     run_tool(page, {"title": "Never sent", "body": "Denied for good."})
@@ -132,7 +133,7 @@ def test_denied_tool_never_reaches_its_server(
 def test_tool_list_renders_offline_from_the_mirror_after_a_reload(
     page: Page, server: ServerProcess, console: ConsoleWatch
 ) -> None:
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     go_offline(page, server)
     page.reload()
     for label in ("Save a note", "List notes", "Search notes", "Delete a note"):
@@ -143,7 +144,7 @@ def test_tool_list_renders_offline_from_the_mirror_after_a_reload(
 
 
 def test_tools_with_invalid_schemas_are_hidden_with_a_reason(page: Page, server: ServerProcess) -> None:
-    open_ready(page, server.url)
+    open_with_workspace_tools(page, server.url)
     screened = page.evaluate(
         """async () => {
             const { screenTools } = await import("/page/tool-schema.js");

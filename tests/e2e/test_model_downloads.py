@@ -14,7 +14,6 @@ import re
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.dropping_proxy import DroppingProxy
-from tests.e2e.harness import ConsoleWatch, ServerProcess
 from tests.e2e.wasm_site import (
     GENERATE,
     LLAMA,
@@ -25,6 +24,8 @@ from tests.e2e.wasm_site import (
     reload_ready,
     stored_models,
 )
+from tests.support.browser import ConsoleWatch
+from tests.support.served_app import ServerProcess
 
 MODEL = "tiny-llama.gguf"
 SHORT = {**GENERATE, "max_tokens": 4}

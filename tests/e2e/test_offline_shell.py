@@ -7,24 +7,11 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserType, Page, expect
 
-from tests.e2e.harness import (
-    BuiltSite,
-    ConsoleWatch,
-    ServerProcess,
-    persistent_profile,
-    poll,
-)
+from tests.support.app_page import open_ready
+from tests.support.browser import ConsoleWatch, persistent_profile
+from tests.support.served_app import BuiltSite, ServerProcess
 
 SHELL_HEADINGS = ["Servers and tools", "Tool", "Notes"]
-
-
-def open_ready(page: Page, url: str) -> str:
-    """Open the app and wait until its service worker controls it; returns the controlling build hash."""
-    page.goto(url)
-    poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
-    build: str = page.locator("#offline-status").inner_text()
-    return build
 
 
 def expect_full_shell(page: Page) -> None:

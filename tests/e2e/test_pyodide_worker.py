@@ -15,7 +15,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from satchel.tools import default_server
-from tests.e2e.harness import ConsoleWatch, ServerProcess, poll
+from tests.support.app_page import open_ready, reload_controlled
+from tests.support.browser import ConsoleWatch, poll
+from tests.support.served_app import ServerProcess
 
 SERVER_ID = "io.satchel/tools"
 
@@ -180,13 +182,6 @@ def start_worker(page: Page) -> None:
     poll(page, "window.pyodideHost.readyAfterMs() !== null")
 
 
-def open_controlled(page: Page, url: str) -> None:
-    """Open the app and wait until its service worker has precached every file and controls the page."""
-    page.goto(url)
-    poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
-
-
 def assert_same_as_native(page: Page) -> None:
     answers = page.evaluate(SEND_SCRIPT, SESSION)
     expected = native_answers(SESSION)
@@ -196,7 +191,7 @@ def assert_same_as_native(page: Page) -> None:
 
 @pytest.fixture
 def controlled_page(page: Page, server: ServerProcess, console: ConsoleWatch) -> Page:
-    open_controlled(page, server.url)
+    open_ready(page, server.url)
     return page
 
 
@@ -290,8 +285,7 @@ def test_works_offline_from_the_cache_with_the_server_stopped(
     page = controlled_page
     server.stop()
     page.context.set_offline(True)
-    page.reload()
-    poll(page, "navigator.serviceWorker.controller !== null")
+    reload_controlled(page)
     assert page.evaluate("navigator.onLine") is False
     start_worker(page)
     assert_same_as_native(page)
@@ -367,8 +361,7 @@ def test_router_sends_local_calls_to_the_worker_online_and_offline_with_native_r
 
     server.stop()
     page.context.set_offline(True)
-    page.reload()
-    poll(page, "navigator.serviceWorker.controller !== null")
+    reload_controlled(page)
     expect(local_tool_button(page, "Summarise text (extractive)")).to_be_visible()
     assert_router_answers_like_native(page)
 

@@ -18,7 +18,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from satchel.wasm import build_servers
-from tests.e2e.harness import ConsoleWatch, ServerProcess
 from tests.e2e.wasm_site import (
     GENERATE,
     LLAMA,
@@ -29,7 +28,10 @@ from tests.e2e.wasm_site import (
     open_app,
     stored_models,
 )
-from tests.wasm.conftest import response, run_native, spoken_wav, tool_call
+from tests.support.browser import ConsoleWatch
+from tests.support.served_app import ServerProcess
+from tests.support.stdio_mcp import response, run_native, tool_call
+from tests.wasm.conftest import spoken_wav
 
 
 @pytest.fixture(scope="module")

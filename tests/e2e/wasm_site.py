@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from satchel.build import WasmServerSources, build_app
 from satchel.digests import HashedFile
 from satchel.models.tiny import make_tiny_models
 from satchel.wasm import build_servers
 from satchel.wasm.servers import BY_KEY
-from tests.e2e.harness import REPO, ServerProcess, poll
-from tests.e2e.host_page import open_ready
+from tests.conftest import REPO
+from tests.e2e.host_page import open_with_workspace_tools
+from tests.support import app_page
+from tests.support.served_app import ServerProcess
 from tests.wasm.conftest import TinyModels
 
 LLAMA = BY_KEY["llama"].name
@@ -91,7 +93,7 @@ def build_wasm_site(root: Path) -> WasmSite:
 
 
 def open_app(page: Page, url: str) -> None:
-    open_ready(page, url)
+    open_with_workspace_tools(page, url)
     page.evaluate(CLIENT_SCRIPT)
 
 
@@ -105,9 +107,7 @@ def call(page: Page, server: str, name: str, arguments: dict[str, Any], **option
 
 def reload_ready(page: Page) -> None:
     """Reload (new workers, nothing in memory) and wait until the service worker controls the page again."""
-    page.reload()
-    poll(page, "navigator.serviceWorker.controller !== null")
-    expect(page.locator("#offline-status")).to_have_attribute("data-state", "ready")
+    app_page.reload_ready(page)
     page.evaluate(CLIENT_SCRIPT)
 
 

@@ -9,7 +9,6 @@ through its next full download, as a flaky network would; every request's Range 
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +20,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.support.ports import free_port
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -96,13 +97,6 @@ def make_app(hub: HubFiles) -> Starlette:
             Route("/api/models/{org}/{repo}/revision/{revision}", repo_info),
         ]
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

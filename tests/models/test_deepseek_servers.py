@@ -17,7 +17,7 @@ from satchel.models.convert import convert_checkpoint
 from satchel.models.store import ModelStore
 from satchel.wasm import build_servers
 from tests.models.checkpoints import Checkpoint, make_deepseek_llm, make_deepseek_r1_distill_qwen
-from tests.wasm.conftest import response, run_native, run_wasm, tool_call
+from tests.support.stdio_mcp import response, run_native, run_wasm, tool_call
 
 PROMPT = "the meeting notes say we ship the offline client"
 MAX_TOKENS = 16

@@ -18,7 +18,8 @@ from satchel.models.catalog import load_catalog
 from satchel.models.fetch import Fetcher, FetchError
 from satchel.models.store import ModelStore
 from tests.models.checkpoints import make_deepseek_llm
-from tests.models.hub_standin import HubFiles, free_port, serve_hub
+from tests.models.hub_standin import HubFiles, serve_hub
+from tests.support.ports import free_port
 
 REPO = "satchel-tests/tiny-models"
 PAYLOAD = os.urandom(3 * 1024 * 1024 + 17)

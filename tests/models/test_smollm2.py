@@ -13,14 +13,8 @@ from satchel.models.fetch import Fetcher
 from satchel.models.sdists import REPO_ROOT
 from satchel.models.store import ModelStore
 from satchel.wasm import build_servers
-from tests.wasm.conftest import (
-    TeacherForced,
-    response,
-    run_native,
-    run_wasm,
-    score,
-    tool_call,
-)
+from tests.support.stdio_mcp import response, run_native, run_wasm, tool_call
+from tests.wasm.conftest import TeacherForced, score
 
 NOTES = (
     "Meeting notes. The team agreed to ship the offline version of the app on Friday. "

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from satchel.tools.stdio import serve_stdio
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.stdio_mcp import REPO, StdioSession, notification, python_tools_command, request, tool_call
 
 
 def lines_of(output: str) -> list[dict[str, Any]]:
@@ -36,58 +31,20 @@ def test_serves_each_line_and_skips_blank_ones() -> None:
 
 
 def test_cancel_reaches_a_running_call_in_the_server_process() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "satchel.tools"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=ROOT,
-    )
-    assert process.stdin is not None and process.stdout is not None
-
-    def send(message: dict[str, Any]) -> None:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps(message) + "\n")
-        process.stdin.flush()
-
-    def receive() -> dict[str, Any]:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line, "the server closed its output"
-        reply: dict[str, Any] = json.loads(line)
-        return reply
-
-    try:
+    command, env = python_tools_command()
+    with StdioSession(command, env=env, cwd=REPO, stderr=None) as server:
         text = " ".join(
             f"Topic {index % 40} sentence {index} mentions shared words again." for index in range(1900)
         )
-        send(
-            {
-                "jsonrpc": "2.0",
-                "id": "long",
-                "method": "tools/call",
-                "params": {
-                    "name": "summarize_extractive",
-                    "arguments": {"text": text},
-                    "_meta": {"progressToken": "p"},
-                },
-            }
-        )
-        first = receive()
+        server.send(tool_call("long", "summarize_extractive", {"text": text}, token="p"))
+        first = server.receive()
         assert first["method"] == "notifications/progress" and first["params"]["progressToken"] == "p"
-        send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "long"}})
-        send({"jsonrpc": "2.0", "id": "after", "method": "ping"})
-        seen = [receive()]
+        server.send(notification("notifications/cancelled", {"requestId": "long"}))
+        server.send(request("after", "ping"))
+        seen = [server.receive()]
         while seen[-1].get("id") != "after":
-            seen.append(receive())
-        process.stdin.close()
-        rest = [json.loads(line) for line in process.stdout.read().splitlines()]
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
+            seen.append(server.receive())
+        rest = server.finish()
+        assert server.process.returncode == 0
     responses = [message for message in seen + rest if "id" in message]
     assert [message["id"] for message in responses] == ["after"], "the cancelled call must not answer"

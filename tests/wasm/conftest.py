@@ -3,7 +3,6 @@ machine pays for the compile), the tiny random models from `satchel models make-
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import subprocess
@@ -16,9 +15,8 @@ import pytest
 
 from satchel.models.tiny import make_tiny_models
 from satchel.wasm import build_servers
+from tests.support.stdio_mcp import response, tool_call
 
-REPO = Path(__file__).resolve().parents[2]
-RUN_REACTOR = Path(__file__).with_name("run_reactor.mjs")
 SPEECH = "The quick brown fox jumps over the lazy dog."
 #: How far the native and WASM builds' logits (of ~10-30) for the same token at the same step may be apart when the
 #: weights are F16 (the tiny models): the builds only sum float32 products in another order (x86-64-v3 FMA vs WASM
@@ -74,54 +72,6 @@ def spoken_wav(folder: Path, text: str = SPEECH, pad_seconds: float = 0.0, voice
         capture_output=True,
     )
     return wav
-
-
-def request(request_id: int, method: str, params: dict[str, Any] | None = None) -> str:
-    message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
-    if params is not None:
-        message["params"] = params
-    return json.dumps(message)
-
-
-def tool_call(request_id: int, name: str, arguments: dict[str, Any], token: str | None = None) -> str:
-    params: dict[str, Any] = {"name": name, "arguments": arguments}
-    if token is not None:
-        params["_meta"] = {"progressToken": token}
-    return request(request_id, "tools/call", params)
-
-
-def run_native(server: Path, model: Path, lines: list[str], *extra: str) -> list[dict[str, Any]]:
-    """Every message the native server writes for `lines` (stdin closed after them)."""
-    completed = subprocess.run(
-        [str(server), "--model", str(model), *extra],
-        input="".join(line + "\n" for line in lines),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    return [json.loads(line) for line in completed.stdout.splitlines()]
-
-
-def run_wasm(server: Path, model: Path, lines: list[str], *extra: str) -> list[dict[str, Any]]:
-    """Every message the WASM reactor writes for `lines`, run in node through the worker's host code."""
-    completed = subprocess.run(
-        ["node", str(RUN_REACTOR), str(server), str(model), *extra],
-        input="".join(line + "\n" for line in lines),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=REPO,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return [json.loads(line) for line in completed.stdout.splitlines()]
-
-
-def response(messages: list[dict[str, Any]], request_id: int) -> dict[str, Any]:
-    found = [m for m in messages if m.get("id") == request_id and "method" not in m]
-    assert len(found) == 1, f"expected one response to {request_id}, got {messages}"
-    return found[0]
 
 
 def score(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import subprocess
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from tests.wasm.conftest import TinyModels, request, response, run_native, run_wasm, tool_call
+from tests.support.stdio_mcp import (
+    StdioSession,
+    notification,
+    request,
+    response,
+    run_native,
+    run_wasm,
+    tool_call,
+)
+from tests.wasm.conftest import TinyModels
 
 Runner = Callable[..., list[dict[str, Any]]]
 PLATFORMS = ["native", "wasm"]
@@ -178,24 +186,16 @@ def test_unsupported_protocol_version_names_the_supported_ones(run: Runner, tiny
 def test_cancelled_call_gets_no_response_and_the_next_call_works(
     native_servers: dict[str, Path], tiny_models: TinyModels
 ) -> None:
-    cancel = json.dumps({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}})
-    with subprocess.Popen(
-        [str(native_servers["llama"]), "--model", str(tiny_models.llama)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as server:
-        assert server.stdin is not None and server.stdout is not None
-        server.stdin.write(tool_call(1, "generate", {"prompt": "warm up", "max_tokens": 2}) + "\n")
-        server.stdin.flush()
-        assert json.loads(server.stdout.readline())["id"] == 1  # the model is loaded
+    cancel = notification("notifications/cancelled", {"requestId": 2})
+    with StdioSession([str(native_servers["llama"]), "--model", str(tiny_models.llama)]) as server:
+        server.send(tool_call(1, "generate", {"prompt": "warm up", "max_tokens": 2}))
+        assert server.receive()["id"] == 1  # the model is loaded
         # The cancellation follows the call in one write: it reaches the server while the call runs or waits.
-        server.stdin.write(
-            tool_call(2, "generate", {"prompt": "long", "max_tokens": 500}, token="t") + "\n" + cancel + "\n"
+        server.send(
+            tool_call(2, "generate", {"prompt": "long", "max_tokens": 500}, token="t"),
+            cancel,
+            tool_call(3, "generate", {"prompt": "after", "max_tokens": 3}),
         )
-        server.stdin.write(tool_call(3, "generate", {"prompt": "after", "max_tokens": 3}) + "\n")
-        server.stdin.close()
-        messages = [json.loads(line) for line in server.stdout]
+        messages = server.finish()
     assert [m.get("id") for m in messages if "id" in m] == [3]
     assert len(succeeded(response(messages, 3))["structuredContent"]["tokens"]) == 3

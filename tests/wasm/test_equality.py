@@ -15,17 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.wasm.conftest import (
-    F16_LOGIT_TOLERANCE,
-    TeacherForced,
-    TinyModels,
-    margin,
-    response,
-    run_native,
-    run_wasm,
-    score,
-    tool_call,
-)
+from tests.support.stdio_mcp import response, run_native, run_wasm, tool_call
+from tests.wasm.conftest import F16_LOGIT_TOLERANCE, TeacherForced, TinyModels, margin, score
 
 PROMPT = "Once upon a time, in a small village,"
 GREEDY: dict[str, Any] = {"prompt": PROMPT, "max_tokens": 32}

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.harness import BuiltSite, ServerProcess
-from tests.wasm.conftest import TinyModels, response, run_native, tool_call
+from tests.support.served_app import BuiltSite, ServerProcess
+from tests.support.stdio_mcp import response, run_native, tool_call
+from tests.wasm.conftest import TinyModels
 
 pytestmark = pytest.mark.e2e
 

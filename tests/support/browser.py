@@ -1,25 +1,16 @@
-"""Real pieces for end-to-end tests: a private copy of the app built with `satchel build`, a `satchel serve`
-process that can be stopped and restarted on the same origin, and polling that works under a strict CSP."""
+"""Debian's Chromium for browser tests and benchmarks, and waiting in a page: every wait is for a state, bounded by
+`STATE_TIMEOUT_S`, with polling that works under the app's strict CSP; console errors and CSP violations collected."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, BrowserType, ConsoleMessage, Error, Page, expect
 
-from satchel.build import BuildResult, build_app
-
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,104 +20,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_listening(
-    proc: subprocess.Popen[bytes], port: int, name: str, log_path: Path, timeout: float = 20
-) -> None:
-    """Return once `proc` accepts connections on `port`; fail with its log if it exits or never listens."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited: {log_path.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{name} did not start: {log_path.read_text()}")
-
-
-class BuiltSite:
-    """A copy of `app/` that a test may edit, built into its own `dist/`."""
-
-    def __init__(self, root: Path) -> None:
-        self.app_dir = root / "app"
-        self.dist_dir = root / "dist"
-        shutil.copytree(REPO / "app", self.app_dir)
-
-    def build(self) -> BuildResult:
-        return build_app(self.app_dir, self.dist_dir, node_modules=REPO / "node_modules")
-
-    def edit(self, relative: str, transform: Callable[[str], str]) -> None:
-        path = self.app_dir / relative
-        path.write_text(transform(path.read_text()))
-
-
-class ServerProcess:
-    """`satchel serve` in its own process, so a test can cut the network by stopping it."""
-
-    def __init__(
-        self,
-        dist_dir: Path,
-        log_path: Path,
-        db_path: Path,
-        *,
-        allowed_hosts: Sequence[str] = (),
-        upstreams: Sequence[str] = (),
-    ) -> None:
-        self.dist_dir = dist_dir
-        self.db_path = db_path
-        #: Host names the workspace also accepts (a proxy's, such as a kiosk's nginx, which passes its own on).
-        self.allowed_hosts = tuple(allowed_hosts)
-        #: Registries whose servers `satchel serve` merges into its registry API (`--upstream`).
-        self.upstreams = tuple(upstreams)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        assert self._proc is None, "server already running"
-        log = self.log_path.open("ab")
-        self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "satchel",
-                "serve",
-                "--dist",
-                str(self.dist_dir),
-                "--port",
-                str(self.port),
-                "--db",
-                str(self.db_path),
-                *(arg for host in self.allowed_hosts for arg in ("--allowed-host", host)),
-                *(arg for url in self.upstreams for arg in ("--upstream", url)),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        wait_until_listening(self._proc, self.port, "satchel serve", self.log_path)
-
-    def stop(self) -> None:
-        if self._proc is None:
-            return
-        self._proc.send_signal(signal.SIGINT)
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._proc = None
 
 
 #: How long a test waits for a state (the service worker in control, a panel's answer, a result) before it fails.

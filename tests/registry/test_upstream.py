@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.testclient import TestClient
 from satchel.registry import UPSTREAM_ERRORS_KEY, registry_routes, remote_server
 from satchel.registry.schema import OFFICIAL_META_KEY, server_list_problems
 from satchel.registry.upstream import UpstreamRegistries, list_url
+from tests.support.ports import free_port
 
 WORKSPACE = remote_server(
     "io.satchel/workspace", "Notes synced from the browser", "0.1.0", url="/mcp/workspace"
@@ -58,12 +58,6 @@ def app_with(upstreams: list[str], handler: Callable[[httpx.Request], httpx.Resp
         [WORKSPACE], upstreams, updated_at=datetime(2026, 11, 1, tzinfo=UTC), upstream_transport=transport
     )
     return TestClient(Starlette(routes=routes))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_upstream_entries_are_merged_and_keep_their_own_meta() -> None:

@@ -1,7 +1,7 @@
 // Runs a WASI reactor server (wasm/, built by `satchel wasm --wasm`) in node for the tests, through the same
 // host code as the browser worker (app/workers/wasi-reactor.js) and the same WASI shim.
 //
-//   node tests/wasm/run_reactor.mjs SERVER.wasm MODEL_FILE [SERVER_ARGS...] < requests.jsonl > messages.jsonl
+//   node tests/support/run_reactor.mjs SERVER.wasm MODEL_FILE [SERVER_ARGS...] < requests.jsonl > messages.jsonl
 //
 // Each stdin line is one JSON-RPC message; every message the server emits is written as one line. The model is
 // put in the preopened /models directory and passed as --model. A trap is reported as {"trap": "..."} and the

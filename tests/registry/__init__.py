@@ -1,0 +1,1 @@
+"""Tests of `satchel.registry`: its documents, routes and upstream registries."""
