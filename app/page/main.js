@@ -4,7 +4,7 @@ import { loadPolicy } from "../common/policy.js";
 import { preloadBundledModels } from "./bundled-models.js";
 import { watchInstallPrompt } from "./install-button.js";
 import { startDictation } from "./dictation-view.js";
-import { hostLocalServers } from "./local-bridge.js";
+import { hostLocalServers } from "./local-server-host.js";
 import { McpHost } from "./mcp-host.js";
 import { modelsView } from "./models-panel.js";
 import { watchNetwork } from "./network-status.js";
