@@ -21,3 +21,21 @@ export const RpcError = Object.freeze({
   DENIED_BY_POLICY: -32011,
   NO_HOST_PAGE: -32012,
 });
+
+/**
+ * @typedef {{jsonrpc: "2.0", id: string | number | null, error: {code: number, message: string, data?: any}}}
+ *   JsonRpcError
+ */
+
+/**
+ * @param {string | number | null} id
+ * @param {number} code
+ * @param {string} message
+ * @param {any} [data]
+ * @returns {JsonRpcError}
+ */
+export const errorMessage = (id, code, message, data) => ({
+  jsonrpc: "2.0",
+  id,
+  error: data === undefined ? { code, message } : { code, message, data },
+});

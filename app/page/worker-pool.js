@@ -4,7 +4,7 @@
 // in docs/architecture.md). The page relays over a channel of its own to the worker, which lets it answer for a
 // worker that crashed or had to be stopped: no call is ever left without an answer.
 
-import { RpcError } from "../common/protocol.js";
+import { sendEnd, sendFailure } from "../common/port-protocol.js";
 
 const IDLE_STOP_MS = 5 * 60_000;
 /** Workers whose server blocks inside a call (a WASM reactor): cancelling means stopping the worker. */
@@ -80,10 +80,10 @@ export class WorkerPool {
     const port = hosted.inflight.get(requestId);
     if (port) {
       hosted.inflight.delete(requestId);
-      port.postMessage({ type: "end" });
+      sendEnd(port);
       this.#stop(serverId, `the local server ${serverId} was restarted after a cancelled call`);
     }
-    swPort.postMessage({ type: "end" });
+    sendEnd(swPort);
     return true;
   }
 
@@ -105,7 +105,7 @@ export class WorkerPool {
     hosted.worker.terminate();
     for (const [id, port] of hosted.inflight) {
       if (typeof id !== "symbol") this.#fail(port, { id }, reason);
-      else port.postMessage({ type: "end" });
+      else sendEnd(port);
     }
     this.onStatus({ serverId, state: "stopped", detail: { message: reason } });
   }
@@ -117,9 +117,7 @@ export class WorkerPool {
   }
 
   #fail(port, message, reason) {
-    if ("id" in message) {
-      port.postMessage({ type: "message", message: { jsonrpc: "2.0", id: message.id, error: { code: RpcError.INTERNAL, message: reason } } });
-    }
-    port.postMessage({ type: "end" });
+    sendFailure(port, message, reason);
+    sendEnd(port);
   }
 }

@@ -1,7 +1,8 @@
 // Carries a JSON-RPC message from the service worker to a local MCP server. A service worker cannot start or talk
 // to a Web Worker, so the message goes to a page with a MessagePort; the page hands the port to the worker that
 // hosts the server, and the worker answers on it directly (protocol in docs/architecture.md).
-import { errorMessage, RpcError } from "./mcp-http.js";
+import { errorFor, readPort } from "../common/port-protocol.js";
+import { RpcError } from "../common/protocol.js";
 
 const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
@@ -35,44 +36,27 @@ const PAGE_CHECK_MS = 1_000;
 export async function* callLocalServer(clientId, serverName, config, message, signal) {
   const page = await hostPage(clientId);
   if (!page) {
-    if ("id" in message) {
-      yield errorMessage(message.id, RpcError.NO_HOST_PAGE, `no open Satchel page can host the local server ${serverName}`);
-    }
+    const error = errorFor(message, RpcError.NO_HOST_PAGE, `no open Satchel page can host the local server ${serverName}`);
+    if (error) yield error;
     return;
   }
   const channel = new MessageChannel();
-  /** @type {any[]} */
-  const inbox = [];
-  /** @type {(value?: unknown) => void} */
-  let wake = () => {};
-  let ended = false;
-  channel.port1.onmessage = (event) => {
-    if (event.data?.type === "message") inbox.push(event.data.message);
-    if (event.data?.type === "end") ended = true;
-    wake();
-  };
+  // Reading stops when the caller goes away or the hosting page closes.
+  const stop = new AbortController();
+  signal.addEventListener("abort", () => stop.abort(), { once: true });
   let pageClosed = false;
   const watch = setInterval(async () => {
     if (!(await serviceWorker.clients.get(page.id))) {
       pageClosed = true;
-      wake();
+      stop.abort();
     }
   }, PAGE_CHECK_MS);
-  signal.addEventListener("abort", () => wake(), { once: true });
   page.postMessage({ type: "mcp-bridge", serverId: serverName, config, message }, [channel.port2]);
   try {
-    while (true) {
-      while (inbox.length) yield inbox.shift();
-      if (ended || signal.aborted) return;
-      if (pageClosed) {
-        if ("id" in message) {
-          yield errorMessage(message.id, RpcError.NO_HOST_PAGE, `the page hosting the local server ${serverName} was closed`);
-        }
-        return;
-      }
-      await new Promise((resolve) => {
-        wake = resolve;
-      });
+    const ended = yield* readPort(channel.port1, stop.signal);
+    if (!ended && pageClosed && !signal.aborted) {
+      const error = errorFor(message, RpcError.NO_HOST_PAGE, `the page hosting the local server ${serverName} was closed`);
+      if (error) yield error;
     }
   } finally {
     clearInterval(watch);

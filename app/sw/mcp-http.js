@@ -3,29 +3,11 @@
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
-/**
- * @typedef {{jsonrpc: "2.0", id: string | number | null, error: {code: number, message: string, data?: any}}}
- *   JsonRpcError
- */
-
-export { RpcError } from "../common/protocol.js";
+export { errorMessage, RpcError } from "../common/protocol.js";
 
 /** @param {any} message @param {number} [status] @returns {Response} */
 export const jsonResponse = (message, status = 200) =>
   new Response(JSON.stringify(message), { status, headers: JSON_HEADERS });
-
-/**
- * @param {string | number | null} id
- * @param {number} code
- * @param {string} message
- * @param {any} [data]
- * @returns {JsonRpcError}
- */
-export const errorMessage = (id, code, message, data) => ({
-  jsonrpc: "2.0",
-  id,
-  error: data === undefined ? { code, message } : { code, message, data },
-});
 
 /** @returns {Response} */
 export const accepted = () => new Response(null, { status: 202 });

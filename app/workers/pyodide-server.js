@@ -7,7 +7,7 @@
 // the service worker), so after the first load it all works offline. The interpreter is loaded once and reused.
 
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
-import { answerFailure, describe } from "./port-protocol.js";
+import { describe, sendEnd, sendFailure, sendMessage } from "../common/port-protocol.js";
 
 // Pyodide resolves what it loads against these; relative URLs would resolve against the loader module instead.
 const INDEX_URL = new URL("/vendor/pyodide/", self.location.origin).href;
@@ -90,7 +90,7 @@ async function serve(message, port) {
           for (const item of produced) {
             const text = encode(item);
             item.destroy();
-            port.postMessage({ type: "message", message: JSON.parse(text) });
+            sendMessage(port, JSON.parse(text));
           }
         } finally {
           produced.destroy();
@@ -102,9 +102,9 @@ async function serve(message, port) {
       exchange.destroy();
     }
   } catch (error) {
-    answerFailure(port, message, serverId, error);
+    sendFailure(port, message, `the local server ${serverId ?? "(not initialised)"} failed: ${describe(error)}`);
   } finally {
-    port.postMessage({ type: "end" });
+    sendEnd(port);
     port.close();
   }
 }

@@ -13,7 +13,7 @@
 
 import * as shim from "../vendor/wasi-shim.js";
 import { MODEL_DIR, startReactor } from "./wasi-reactor.js";
-import { answerFailure, describe } from "./port-protocol.js";
+import { describe, sendEnd, sendFailure, sendMessage } from "../common/port-protocol.js";
 import { fileName, loadModel, modelFiles, sha256Hex } from "../common/model-store.js";
 
 /** @type {string | null} */
@@ -119,15 +119,15 @@ async function serve(message, port) {
     }
     const line = JSON.stringify(message);
     try {
-      server.handle(line, (out) => port.postMessage({ type: "message", message: out }));
+      server.handle(line, (out) => sendMessage(port, out));
     } catch (error) {
       reactorReady = null; // a trapped instance is unusable: the next call starts a fresh one
       throw new Error(`the server crashed (${describe(error)}) and was restarted`, { cause: error });
     }
   } catch (error) {
-    answerFailure(port, message, serverId, error);
+    sendFailure(port, message, `the local server ${serverId ?? "(not initialised)"} failed: ${describe(error)}`);
   } finally {
-    port.postMessage({ type: "end" });
+    sendEnd(port);
     port.close();
   }
 }
