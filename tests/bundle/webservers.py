@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.support.ports import free_port, wait_until_listening
+from tests.support.ports import free_port, stop_process, wait_until_listening
 from tests.support.served_app import ServerProcess
 
 NGINX = "/usr/sbin/nginx"
@@ -56,17 +57,12 @@ class WebServer:
         env["XDG_CONFIG_HOME"] = str(self.work / "config")
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
-        wait_until_listening(self._proc, self.port, self.kind, self.log_path, timeout=15)
+        wait_until_listening(self._proc, self.port, self.kind, self.log_path)
 
     def stop(self) -> None:
         if self._proc is None:
             return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        stop_process(self._proc, signal.SIGTERM)
         self._proc = None
 
 

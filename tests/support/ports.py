@@ -1,4 +1,4 @@
-"""Local ports for servers that tests start: a free one to listen on, and the wait until a process listens."""
+"""Local servers that tests start: a free port to listen on, the wait until a process listens, and its stop."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def free_port() -> int:
 
 
 def wait_until_listening(
-    proc: subprocess.Popen[bytes], port: int, name: str, log_path: Path, timeout: float = 20
+    proc: subprocess.Popen[bytes], port: int, name: str, log_path: Path, timeout: float = 60
 ) -> None:
     """Return once `proc` accepts connections on `port`; fail with its log if it exits or never listens."""
     deadline = time.monotonic() + timeout
@@ -30,3 +30,13 @@ def wait_until_listening(
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{name} did not start: {log_path.read_text()}")
+
+
+def stop_process(proc: subprocess.Popen[bytes], signal_number: int) -> None:
+    """Ask `proc` to stop with `signal_number`; kill it if it has not exited 10 s later."""
+    proc.send_signal(signal_number)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from satchel.build import BuildResult, build_app
-from tests.support.ports import free_port, wait_until_listening
+from tests.support.ports import free_port, stop_process, wait_until_listening
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,10 +83,5 @@ class ServerProcess:
     def stop(self) -> None:
         if self._proc is None:
             return
-        self._proc.send_signal(signal.SIGINT)
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        stop_process(self._proc, signal.SIGINT)
         self._proc = None
