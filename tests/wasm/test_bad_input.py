@@ -139,6 +139,7 @@ def test_scoring_tokens_outside_the_vocabulary_or_the_context_is_refused_and_the
             tool_call(2, "score", {"prompt": "Hi", "tokens": [1] * 600}),
             tool_call(3, "score", {"prompt": "Hi", "tokens": []}),
             tool_call(4, "score", {"prompt": "Hi", "tokens": [1, 2], "top_k": 3}),
+            tool_call(5, "score", {"prompt": "Hi", "tokens": [2**40]}),
         ],
     )
     assert error_text(response(messages, 1)).startswith("token 10000000 is not in the model's vocabulary of ")
@@ -146,6 +147,7 @@ def test_scoring_tokens_outside_the_vocabulary_or_the_context_is_refused_and_the
     assert "tokens" in error_text(response(messages, 3))
     steps = succeeded(response(messages, 4))["structuredContent"]["steps"]
     assert [step["token"] for step in steps] == [1, 2] and all(len(step["top"]) == 3 for step in steps)
+    assert "must be at most 2147483647" in error_text(response(messages, 5))
 
 
 def test_malformed_messages_get_json_rpc_errors(run: Runner, tiny_models: TinyModels) -> None:
