@@ -72,6 +72,9 @@ export const toolAlwaysAsks = (policy, server, tool) => Boolean(policy?.tools?.a
 /** @param {Policy | null} policy */
 export const remoteAllowed = (policy) => policy?.sync?.remoteAllowed !== false;
 
+/** The organisation makes redaction before sync compulsory (the user cannot turn it off). @param {Policy | null} policy */
+export const redactionRequired = (policy) => policy?.sync?.redactBeforeSync === true;
+
 /**
  * Why the policy refuses a call, or null when it allows it.
  * @param {Policy | null} policy

@@ -4,10 +4,10 @@
 // workspace (queued while offline). The note is written to IndexedDB after every step, and `finish` runs only the
 // steps a note still lacks, so a note interrupted by a reload or a cancel is finished, never made twice.
 import { QUEUED_KEY } from "../common/mcp-client.js";
-import { getTools, localConfig } from "../common/mirror.js";
+import { getMeta, getTools, localConfig } from "../common/mirror.js";
 import { fileName, modelFiles } from "../common/model-store.js";
 import { audioChunks, getNote, noteMarkdown, updateNote } from "../common/notes.js";
-import { remoteAllowed } from "../common/policy.js";
+import { redactionRequired, remoteAllowed } from "../common/policy.js";
 import { blobBase64, wavBlob } from "./audio/wav.js";
 import { askServiceWorker } from "./sw-client.js";
 import { WASM_SERVERS } from "./wasm-servers.js";
@@ -16,6 +16,13 @@ export const WHISPER = WASM_SERVERS.whisper;
 export const LLAMA = WASM_SERVERS.llama;
 export const PYTHON_TOOLS = "io.satchel/tools";
 export const WORKSPACE = "io.satchel/workspace";
+/** Where the user's "Redact personal data before syncing" choice is kept (IndexedDB meta). */
+export const REDACT_SETTING = "dictation.redactBeforeSync";
+
+/** The user's choice: redact before syncing unless they turned it off. @returns {Promise<boolean>} */
+export async function redactSetting() {
+  return (await getMeta(REDACT_SETTING)) ?? true;
+}
 /** whisper's `transcribe` takes at most 600 s per call; longer recordings go in parts of whole stored chunks. */
 const SEGMENT_CHUNKS = 120;
 
@@ -162,7 +169,7 @@ export class DictationFlow {
 
   /** Whether notes are redacted before they leave the device: the policy's rule, else the user's setting. */
   async redactsBeforeSync() {
-    return this.policy?.sync?.redactBeforeSync === true || (await this.redactSetting());
+    return redactionRequired(this.policy) || (await this.redactSetting());
   }
 
   /**

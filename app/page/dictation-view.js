@@ -2,16 +2,15 @@
 // progress of each step with Cancel, the redaction setting, and the browser speech fallback when there is no
 // whisper model. A note is created the moment recording starts and every 5 s of audio is stored as it comes, so a
 // closed tab keeps what was said; the steps after that belong to DictationFlow.
-import { getMeta, setMeta } from "../common/mirror.js";
+import { setMeta } from "../common/mirror.js";
+import { redactionRequired } from "../common/policy.js";
 import { appendAudio, createNote, deleteNote, listNotes, updateNote } from "../common/notes.js";
 import { decodeAudioFile } from "./audio/audio-file.js";
 import { startMicrophone } from "./audio/microphone.js";
-import { DictationFlow } from "./dictation-flow.js";
+import { DictationFlow, REDACT_SETTING, redactSetting } from "./dictation-flow.js";
 import { notesPanel } from "./notes-panel.js";
 import { onServiceWorkerMessage } from "./sw-client.js";
 import { listen, speechRecognition } from "./web-speech.js";
-
-const REDACT_SETTING = "dictation.redactBeforeSync";
 
 const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
 
@@ -27,7 +26,7 @@ export function startDictation(panel, { host, policy }) {
   const [progressBox, cancelButton, redactBox, fallbackBox, fallbackButton] = ["dictation-progress", "dictation-cancel", "redact-setting", "speech-fallback", "speech-fallback-button"].map($);
   const progressBar = progressBox.querySelector("progress");
 
-  const flow = new DictationFlow({ host, policy, redactSetting: async () => (await getMeta(REDACT_SETTING)) ?? true });
+  const flow = new DictationFlow({ host, policy, redactSetting });
   /** the note whose steps are running, and how to cancel them */
   let busy = null;
   let stopRecording = null;
@@ -189,12 +188,12 @@ export function startDictation(panel, { host, policy }) {
   });
 
   async function showRedactSetting() {
-    if (policy?.sync?.redactBeforeSync === true) {
+    if (redactionRequired(policy)) {
       redactBox.checked = true;
       redactBox.disabled = true;
       $("redact-managed").hidden = false;
     } else {
-      redactBox.checked = (await getMeta(REDACT_SETTING)) ?? true;
+      redactBox.checked = await redactSetting();
     }
   }
   redactBox.addEventListener("change", () => setMeta(REDACT_SETTING, redactBox.checked));

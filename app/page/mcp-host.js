@@ -13,6 +13,7 @@ import {
 } from "../common/mirror.js";
 import { callToolRaw, connectClient, IDEMPOTENCY_KEY, listToolsRaw } from "../common/mcp-client.js";
 import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../common/policy.js";
+import { changesIdempotently } from "../common/tool-annotations.js";
 import { approve } from "./approval.js";
 import { askServiceWorker } from "./sw-client.js";
 import { argumentErrors, outputProblem, screenTools, toolLabel } from "./tool-schema.js";
@@ -129,7 +130,7 @@ export class McpHost extends EventTarget {
     const params = { name: toolName, arguments: args };
     // A call that changes something idempotently carries a key, so whoever sends it again (the offline queue, a
     // retry) cannot make it happen twice.
-    if (tool.annotations?.idempotentHint === true && tool.annotations?.readOnlyHint !== true) {
+    if (changesIdempotently(tool)) {
       params._meta = { [IDEMPOTENCY_KEY]: idempotencyKey ?? crypto.randomUUID() };
     }
     const client = await this.client(serverName);

@@ -1,5 +1,6 @@
 // The tool panel: what a tool does and may do, its approval standing, a form built from its input schema, Run and
 // Cancel, progress while it runs, and the result.
+import { changesIdempotently } from "../common/tool-annotations.js";
 import { approvalRule, forgetDecision, isDestructive, rememberedDecision } from "./approval.js";
 import { toolLabel } from "./tool-schema.js";
 import { h } from "./dom.js";
@@ -14,7 +15,7 @@ function annotationBadges(tool) {
   return [
     a.readOnlyHint === true ? "read-only" : null,
     isDestructive(tool) ? "may change or delete data" : null,
-    a.idempotentHint === true && a.readOnlyHint !== true ? "safe to repeat" : null,
+    changesIdempotently(tool) ? "safe to repeat" : null,
     a.openWorldHint === false ? "closed world" : null,
   ]
     .filter(Boolean)

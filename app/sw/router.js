@@ -12,6 +12,7 @@
 import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPath } from "../common/mirror.js";
 import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
+import { changesIdempotently } from "../common/tool-annotations.js";
 import { HANDSHAKE_VERSIONS } from "../common/protocol.js";
 import { callLocalServer } from "./local-bridge.js";
 import { accepted, errorMessage, isRequest, jsonResponse, RpcError, sseResponse } from "./mcp-http.js";
@@ -243,8 +244,7 @@ async function answerOffline(server, target, message, { onQueued, policy }) {
  * @returns {boolean}
  */
 function isQueueable(server, tool) {
-  const annotations = tool.annotations ?? {};
-  if (annotations.idempotentHint === true && annotations.readOnlyHint !== true) return true;
+  if (changesIdempotently(tool)) return true;
   const listed = server.server._meta?.["io.satchel/queueable"];
   return Array.isArray(listed) && listed.includes(tool.name);
 }

@@ -7,6 +7,7 @@ import {
   PolicyError,
   policyProblems,
   policyRefusal,
+  redactionRequired,
   remoteAllowed,
   serverAllowed,
   toolAlwaysAsks,
@@ -113,5 +114,13 @@ describe("the rules", () => {
       "your organisation's policy keeps everything on this device: io.satchel/workspace is remote",
     );
     assert.equal(policyRefusal(local, "io.satchel/tools", { remote: false }), null);
+  });
+
+  test("sync.redactBeforeSync true makes redaction compulsory; absent or false leaves it to the user", () => {
+    assert.equal(redactionRequired(/** @type {Policy} */ ({ version: 1, sync: { redactBeforeSync: true } })), true);
+    assert.equal(redactionRequired(/** @type {Policy} */ ({ version: 1, sync: { redactBeforeSync: false } })), false);
+    assert.equal(redactionRequired(policy), true);
+    assert.equal(redactionRequired(/** @type {Policy} */ ({ version: 1 })), false);
+    assert.equal(redactionRequired(null), false);
   });
 });
