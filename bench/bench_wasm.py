@@ -19,7 +19,6 @@ import argparse
 import base64
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from satchel.models.quantize import quantize_gguf  # noqa: E402
 from satchel.models.tiny import make_tiny_models  # noqa: E402
 from satchel.wasm import build_servers  # noqa: E402
+from tests.support.speech import spoken_wav  # noqa: E402
 from tests.support.stdio_mcp import StdioSession, run_wasm_process, tool_call  # noqa: E402
 
 PROMPT = "Once upon a time, in a small village by the sea,"
@@ -106,33 +106,6 @@ def runtimes(
     ]
 
 
-def speech_wav(folder: Path, seconds: float) -> Path:
-    raw, wav = folder / "speech-raw.wav", folder / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True, capture_output=True)
-    subprocess.run(
-        [
-            "sox",
-            str(raw),
-            "-r",
-            "16000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(wav),
-            "pad",
-            "0",
-            str(seconds),
-            "trim",
-            "0",
-            str(seconds),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return wav
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128, help="tokens per timed generate call")
@@ -166,7 +139,7 @@ def main() -> None:
             ratio = rates["wasm (node, 1 thread)"] / rates["native, 1 thread"]
             print(f"  wasm / native (1 thread): {ratio:.2f}x")
 
-        wav = speech_wav(folder, options.audio_seconds)
+        wav = spoken_wav(folder, SPEECH, length_seconds=options.audio_seconds)
         warmup, timed = transcribe_calls(wav)
         print(
             f"whisper: {whisper.name}, transcribe {options.audio_seconds:.0f} s of speech (real-time factor)"

@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench_wasm import (  # noqa: E402  (bench/ is on sys.path when this file runs)
     PROMPT,
+    SPEECH,
     built_servers,
     generate_calls,
-    speech_wav,
     time_native,
     tiny_quantisations,
     transcribe_calls,
@@ -62,6 +62,7 @@ from satchel.models.store import ModelStore  # noqa: E402
 from satchel.models.tiny import make_tiny_models  # noqa: E402
 from satchel.security import MIME_TYPES, SECURITY_HEADERS  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.speech import spoken_wav  # noqa: E402
 
 WLLAMA = ROOT / "node_modules" / "@wllama" / "wllama"
 #: llama_server.cpp's default context (--ctx); like it, wllama gets this or the model's trained context if smaller.
@@ -390,7 +391,7 @@ def main() -> None:
             ("tiny whisper (random)", tiny_whisper),
             ("whisper tiny.en", fetch_real(store, "whisper-tiny.en")),
         ]
-        wav = speech_wav(folder, options.audio_seconds)
+        wav = spoken_wav(folder, SPEECH, length_seconds=options.audio_seconds)
         modules = [servers["wasm", "llama"], servers["wasm", "whisper"]]
         site = build_site(folder, [*modules, *(m for *_, m in llamas), *(m for _, m in whispers)])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.speech import word_error_rate
+from tests.support.speech import word_error_rate
 
 
 def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None:

@@ -14,19 +14,11 @@ from PIL import Image
 from satchel.build import BuildError, BuildResult, build_app
 from satchel.build.output import MARKER
 from tests.conftest import NODE_MODULES
+from tests.support.served_app import precache_of
 
 
 def build(app: Path, out: Path) -> BuildResult:
     return build_app(app, out, node_modules=NODE_MODULES)
-
-
-def precache_of(out: Path) -> tuple[str, list[dict[str, object]]]:
-    """The build hash and manifest embedded in the built service worker."""
-    match = re.search(
-        r"new Precache\((\"[0-9a-f]{64}\"), (\[.*?\]), \"/index.html\", null\)", (out / "sw.js").read_text()
-    )
-    assert match, "sw.js does not construct the precache from a manifest"
-    return json.loads(match.group(1)), json.loads(match.group(2))
 
 
 def site_files(out: Path) -> set[str]:

@@ -21,8 +21,8 @@ from satchel.build.pyodide_runtime import RUNTIME_FILES
 from satchel.build.wheel import build_wheel, record_hash
 from satchel.digests import file_sha256
 from satchel.tools import default_server
-from tests.build.test_build import precache_of
 from tests.conftest import NODE_MODULES, REPO
+from tests.support.served_app import precache_of
 
 PYODIDE = "vendor/pyodide"
 WHEEL_NAME = f"satchel_tools-{satchel.__version__}-py3-none-any.whl"

@@ -23,8 +23,8 @@ from satchel.models.catalog import load_catalog
 from satchel.models.fetch import Fetcher
 from satchel.models.store import ModelStore
 from satchel.wasm.servers import SERVERS
-from tests.build.test_build import precache_of
 from tests.conftest import NODE_MODULES, REPO
+from tests.support.served_app import precache_of
 
 #: A valid WebAssembly header (magic and version) is all the build checks of a module.
 WASM_HEADER = b"\0asm\x01\0\0\0"

@@ -26,7 +26,7 @@ from tests.e2e.host_page import open_with_workspace_tools
 from tests.support.app_page import open_controlled
 from tests.support.browser import ConsoleWatch, microphone_browser, poll
 from tests.support.served_app import ServerProcess
-from tests.wasm.conftest import spoken_wav
+from tests.support.speech import spoken_wav
 
 #: Every note the page keeps, as stored in IndexedDB.
 NOTES = """async () => {

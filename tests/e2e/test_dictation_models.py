@@ -39,12 +39,11 @@ from satchel.models.store import ModelStore
 from satchel.wasm import build_servers
 from tests.conftest import REPO
 from tests.e2e.host_page import open_with_workspace_tools
-from tests.speech import normalised_words, word_error_rate
 from tests.support.app_page import reload_controlled, reload_ready
 from tests.support.browser import ConsoleWatch, microphone_browser, poll
 from tests.support.served_app import ServerProcess
+from tests.support.speech import normalised_words, spoken_wav, word_error_rate
 from tests.support.stdio_mcp import response, run_native, run_wasm, tool_call
-from tests.wasm.conftest import spoken_wav
 
 SPOKEN = (
     "Please send the budget report to the team before Friday. "

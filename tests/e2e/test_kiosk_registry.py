@@ -19,8 +19,8 @@ from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into
 from tests.bundle.webservers import KioskDevice
 from tests.e2e.host_page import tool_button
-from tests.registry.test_upstream import upstream_entry
 from tests.support.app_page import open_controlled
+from tests.support.registry_entries import upstream_entry
 
 UPSTREAM_SERVER = upstream_entry(
     "org.example/maps",

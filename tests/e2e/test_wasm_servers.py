@@ -30,8 +30,8 @@ from tests.e2e.wasm_site import (
 )
 from tests.support.browser import ConsoleWatch
 from tests.support.served_app import ServerProcess
+from tests.support.speech import spoken_wav
 from tests.support.stdio_mcp import response, run_native, tool_call
-from tests.wasm.conftest import spoken_wav
 
 
 @pytest.fixture(scope="module")

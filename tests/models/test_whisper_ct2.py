@@ -28,8 +28,7 @@ from satchel.models.sdists import REPO_ROOT, whisper_models_dir
 from satchel.models.store import ModelStore
 from satchel.models.whisper_ct2 import WhisperConversionError, ggml_tensors
 from satchel.models.whisper_ggml import F16, F32, GgmlTensor, read_header, read_model
-from tests.speech import word_error_rate
-from tests.wasm.conftest import spoken_wav
+from tests.support.speech import spoken_wav, word_error_rate
 
 WHEEL_CACHE = REPO_ROOT / ".cache" / "wheels"
 SPEECH = [

@@ -17,21 +17,12 @@ from satchel.registry import UPSTREAM_ERRORS_KEY, registry_routes, remote_server
 from satchel.registry.schema import OFFICIAL_META_KEY, server_list_problems
 from satchel.registry.upstream import UpstreamRegistries, list_url
 from tests.support.ports import free_port
+from tests.support.registry_entries import upstream_entry
 
 WORKSPACE = remote_server(
     "io.satchel/workspace", "Notes synced from the browser", "0.1.0", url="/mcp/workspace"
 )
 UPSTREAM_URL = "https://registry.example.org"
-
-
-def upstream_entry(
-    name: str, version: str, updated: str = "2026-10-01T00:00:00Z", **extra: Any
-) -> dict[str, Any]:
-    official = {"status": "active", "publishedAt": updated, "updatedAt": updated, "isLatest": True}
-    return {
-        "server": {"name": name, "description": f"{name} upstream", "version": version, **extra},
-        "_meta": {OFFICIAL_META_KEY: official, "org.example/rank": 7},
-    }
 
 
 class FakeRegistry:

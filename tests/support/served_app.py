@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -85,3 +87,12 @@ class ServerProcess:
             return
         stop_process(self._proc, signal.SIGINT)
         self._proc = None
+
+
+def precache_of(out: Path) -> tuple[str, list[dict[str, object]]]:
+    """The build hash and manifest embedded in the built service worker."""
+    match = re.search(
+        r"new Precache\((\"[0-9a-f]{64}\"), (\[.*?\]), \"/index.html\", null\)", (out / "sw.js").read_text()
+    )
+    assert match, "sw.js does not construct the precache from a manifest"
+    return json.loads(match.group(1)), json.loads(match.group(2))

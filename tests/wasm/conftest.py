@@ -4,9 +4,7 @@ machine pays for the compile), the tiny random models from `satchel models make-
 from __future__ import annotations
 
 import math
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,9 @@ import pytest
 
 from satchel.models.tiny import make_tiny_models
 from satchel.wasm import build_servers
+from tests.support.speech import spoken_wav
 from tests.support.stdio_mcp import response, tool_call
 
-SPEECH = "The quick brown fox jumps over the lazy dog."
 #: How far the native and WASM builds' logits (of ~10-30) for the same token at the same step may be apart when the
 #: weights are F16 (the tiny models): the builds only sum float32 products in another order (x86-64-v3 FMA vs WASM
 #: SIMD). Measured: at most 0.0016. Quantised weights differ more: tests/models/test_smollm2.py.
@@ -55,23 +53,6 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return spoken_wav(tmp_path_factory.mktemp("audio"))
-
-
-def spoken_wav(folder: Path, text: str = SPEECH, pad_seconds: float = 0.0, voice: Sequence[str] = ()) -> Path:
-    """`text` spoken as a 16 kHz mono 16-bit WAV in `folder` (espeak-ng with the `voice` options, e.g.
-    `["-v", "en-us", "-s", "150"]`, resampled by sox), with `pad_seconds` of silence before and after it."""
-    for program in ("espeak-ng", "sox"):
-        if shutil.which(program) is None:
-            pytest.fail(f"{program} is missing: run scripts/setup.sh (Debian package {program})")
-    raw, wav = folder / "speech-22k.wav", folder / "speech.wav"
-    subprocess.run(["espeak-ng", *voice, "-w", str(raw), text], check=True, capture_output=True)
-    padding = ["pad", str(pad_seconds), str(pad_seconds)] if pad_seconds else []
-    subprocess.run(
-        ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav), *padding],
-        check=True,
-        capture_output=True,
-    )
-    return wav
 
 
 def score(
