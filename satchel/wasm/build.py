@@ -16,7 +16,15 @@ from satchel.wasm.emscripten import WASM
 from satchel.wasm.errors import WasmError
 from satchel.wasm.native import NATIVE
 from satchel.wasm.platforms import Platform
-from satchel.wasm.sources import DEFAULT_SDIST_DIR, LLAMA_SDIST, WHISPER_SDIST, Sdist, Sources, fetch_sources
+from satchel.wasm.servers import SERVERS as WASM_SERVERS
+from satchel.wasm.sources import (
+    DEFAULT_SDIST_DIR,
+    SDISTS,
+    WHISPER_SDIST,
+    Sdist,
+    Sources,
+    fetch_sources,
+)
 from satchel.wasm.toolchain import find_toolchain
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,15 +39,15 @@ PLATFORMS = {"native": NATIVE, "wasm": WASM}
 
 @dataclass(frozen=True)
 class Server:
+    """A server of the one table (satchel/wasm/servers.py), with the sdist that vendors its engine."""
+
     name: str
+    target: str
     sdist: Sdist
 
-    @property
-    def target(self) -> str:
-        return f"{self.name}-server"
 
-
-SERVERS = (Server("whisper", WHISPER_SDIST), Server("llama", LLAMA_SDIST))
+SDIST_BY_NAME = {sdist.name: sdist for sdist in SDISTS}
+SERVERS = tuple(Server(row.key, row.target, SDIST_BY_NAME[row.engine_sdist]) for row in WASM_SERVERS)
 
 
 @dataclass(frozen=True)

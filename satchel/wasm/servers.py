@@ -27,6 +27,8 @@ class WasmServer:
     description: str
     #: The catalogue task of the models it runs (satchel/models/catalog.py); one model per server.
     task: str
+    #: The pinned sdist that vendors its C++ engine (satchel/wasm/sources.py), which `satchel wasm` builds from.
+    engine_sdist: str
 
     @property
     def target(self) -> str:
@@ -46,6 +48,7 @@ SERVERS: tuple[WasmServer, ...] = (
         title="Speech to text",
         description="Transcribe speech (16 kHz WAV) with whisper.cpp, on this device",
         task="asr",
+        engine_sdist="pywhispercpp",
     ),
     WasmServer(
         key="llama",
@@ -53,6 +56,7 @@ SERVERS: tuple[WasmServer, ...] = (
         title="Text generation",
         description="Generate and summarise text with llama.cpp, on this device",
         task="llm",
+        engine_sdist="llama-cpp-python",
     ),
 )
 BY_KEY = {server.key: server for server in SERVERS}
