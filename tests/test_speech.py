@@ -1,4 +1,4 @@
-"""The word error rate used to score transcripts (tests/speech.py)."""
+"""The word error rate used to score transcripts (tests/support/speech.py)."""
 
 from __future__ import annotations
 

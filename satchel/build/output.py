@@ -38,7 +38,8 @@ def _write_atomically(path: Path, data: bytes | BinaryIO) -> None:
         raise
 
 
-def _copy_unchanged(target: Path, file: HashedFile) -> bool:
+def _copy_is_current(target: Path, file: HashedFile) -> bool:
+    """The copy in the output has the size and mtime that `_copy` gives a copy of `file`."""
     stat = target.stat()
     return (stat.st_size, stat.st_mtime_ns) == (file.size, file.mtime_ns)
 
@@ -77,7 +78,7 @@ def write_site(ctx: BuildContext) -> BuildResult:
         written.append(rel)
     for rel, file in sorted(ctx.lazy_files.items()):
         target = out / rel
-        if rel in existing and _copy_unchanged(target, file):
+        if rel in existing and _copy_is_current(target, file):
             continue
         _copy(file, target)
         written.append(rel)

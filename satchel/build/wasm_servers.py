@@ -76,9 +76,8 @@ def add_wasm_servers(ctx: BuildContext) -> None:
         if not module.startswith(b"\0asm"):
             raise BuildError(f"{sources.wasm_dir / server.module} is not a WebAssembly module")
         try:
-            model = (
-                given.current()
-            )  # hashed again only if it changed since it was given (a rebuild after an edit)
+            # Hashed again only if it changed since it was given (a rebuild after an edit).
+            model = given.current()
         except OSError as exc:
             raise _no_such_model(key, given.path) from exc
         model_path = f"{MODELS_DIR}/{model.path.name}"
