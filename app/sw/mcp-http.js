@@ -3,8 +3,6 @@
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
-export { errorMessage, RpcError } from "../common/protocol.js";
-
 /** @param {any} message @param {number} [status] @returns {Response} */
 export const jsonResponse = (message, status = 200) =>
   new Response(JSON.stringify(message), { status, headers: JSON_HEADERS });

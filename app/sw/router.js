@@ -13,9 +13,9 @@ import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPa
 import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
-import { HANDSHAKE_VERSIONS } from "../common/protocol.js";
+import { errorMessage, HANDSHAKE_VERSIONS, RpcError } from "../common/protocol.js";
 import { callLocalServer } from "./local-bridge.js";
-import { accepted, errorMessage, isRequest, jsonResponse, RpcError, sseResponse } from "./mcp-http.js";
+import { accepted, isRequest, jsonResponse, sseResponse } from "./mcp-http.js";
 import { enqueue, SYNC_TAG } from "./queue.js";
 
 // The router runs in the service worker.

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { transact } from "../../../app/common/db.js";
 import { storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
-import { RpcError } from "../../../app/sw/mcp-http.js";
+import { RpcError } from "../../../app/common/protocol.js";
 import { queueState } from "../../../app/sw/queue.js";
 import { routeMcp } from "../../../app/sw/router.js";
 
