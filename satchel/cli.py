@@ -179,6 +179,12 @@ def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str,
     help="Extra Host header value the workspace accepts, e.g. satchel.example.org:8470 (LAN or proxy names).",
 )
 @click.option(
+    "--oauth-client-id",
+    default=None,
+    help="The https URL at which Satchel's OAuth Client ID Metadata Document is published (default: this server's "
+    "/oauth/client-metadata.json; an http URL makes the app register with each authorization server instead).",
+)
+@click.option(
     "--certfile", type=click.Path(path_type=Path, dir_okay=False), default=None, help="TLS certificate (PEM)."
 )
 @click.option(
@@ -192,6 +198,7 @@ def serve(
     db_path: Path | None,
     upstreams: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
+    oauth_client_id: str | None,
     certfile: Path | None,
     keyfile: Path | None,
 ) -> None:
@@ -211,6 +218,7 @@ def serve(
             allowed_hosts=allowed_hosts,
             certfile=certfile,
             keyfile=keyfile,
+            oauth_client_id=oauth_client_id,
         )
     except (ServeError, TlsError) as exc:
         raise click.ClickException(str(exc)) from exc

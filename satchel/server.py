@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel import __version__
+from satchel.oauth_client import client_metadata_route
 from satchel.registry import ServerJsonError, registry_routes, remote_server
 from satchel.security import MIME_TYPES, SECURITY_HEADERS, cache_control_for
 from satchel.workspace import create_workspace
@@ -126,6 +127,7 @@ def create_app(
     db_path: Path | None = None,
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = ("127.0.0.1:*", "localhost:*"),
+    oauth_client_id: str | None = None,
 ) -> Starlette:
     """The ASGI app serving `dist_dir`, the registry API and (with `db_path`) the workspace.
 
@@ -158,7 +160,7 @@ def create_app(
             yield
 
     dist_dir.mkdir(parents=True, exist_ok=True)
-    routes: list[BaseRoute] = [*registry]
+    routes: list[BaseRoute] = [*registry, client_metadata_route(oauth_client_id)]
     if workspace is not None:
         routes.append(workspace.route(WORKSPACE_PATH))
     routes.append(Mount("/", app=SiteFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
@@ -222,6 +224,7 @@ def run_server(
     allowed_hosts: Sequence[str] = (),
     certfile: Path | None = None,
     keyfile: Path | None = None,
+    oauth_client_id: str | None = None,
 ) -> None:
     """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI)."""
     reload = None
@@ -232,7 +235,14 @@ def run_server(
         if reload.options():
             click.echo(f"rebuilding with the options of the last build: {reload.options()}")
     hosts = [*default_allowed_hosts(host, port), *allowed_hosts]
-    app = create_app(dist_dir, reload=reload, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts)
+    app = create_app(
+        dist_dir,
+        reload=reload,
+        db_path=db_path,
+        upstreams=upstreams,
+        allowed_hosts=hosts,
+        oauth_client_id=oauth_client_id,
+    )
     shown_host = f"[{host}]" if ":" in host else host
     scheme = "https" if certfile is not None else "http"
     click.echo(f"Satchel is served at {scheme}://{shown_host}:{port}/ (Ctrl+C to stop)")

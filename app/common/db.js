@@ -3,13 +3,14 @@
 // Stores: `servers` (registry mirror, by server name), `tools` (each server's tools/list, by server name),
 // `queue` (calls made offline, in order), `approvals` (the user's remembered per-tool decisions), `meta` (small
 // bookkeeping such as when the registry was last synced); since version 2 also `notes` (dictated notes, by id)
-// and `audio` (each note's recording as 16 kHz PCM chunks, by [note id, chunk index]).
+// and `audio` (each note's recording as 16 kHz PCM chunks, by [note id, chunk index]); since version 3 also `auth`
+// (each remote server's OAuth state: client registration, tokens, the pending sign-in; by server name).
 //
 // Each version's upgrade creates only what that version added, so a database of an older version keeps its
 // queue, approvals and mirror: the service worker and old pages may have opened it long before notes existed.
 
 const DB_NAME = "satchel";
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 /** What each version adds, by version number. @type {Record<number, (db: IDBDatabase) => void>} */
 const UPGRADES = {
@@ -25,6 +26,9 @@ const UPGRADES = {
   2: (db) => {
     db.createObjectStore("notes", { keyPath: "id" }).createIndex("createdAt", "createdAt");
     db.createObjectStore("audio", { keyPath: ["noteId", "index"] });
+  },
+  3: (db) => {
+    db.createObjectStore("auth", { keyPath: "server" }).createIndex("state", "pending.state");
   },
 };
 

@@ -20,6 +20,8 @@ export const RpcError = Object.freeze({
   NEEDS_NETWORK: -32010,
   DENIED_BY_POLICY: -32011,
   NO_HOST_PAGE: -32012,
+  SIGN_IN_NEEDED: -32013,
+  RELAY_REFUSED: -32014,
 });
 
 /**

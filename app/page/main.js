@@ -1,5 +1,5 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
-import { getTools } from "../common/mirror.js";
+import { getTools, localConfig, remoteUrl } from "../common/mirror.js";
 import { loadPolicy } from "../common/policy.js";
 import { preloadBundledModels } from "./bundled-models.js";
 import { watchInstallPrompt } from "./install-button.js";
@@ -13,6 +13,7 @@ import { renderServers } from "./servers-panel.js";
 import { startServiceWorker } from "./service-worker.js";
 import { askServiceWorker, onServiceWorkerMessage } from "./sw-client.js";
 import { watchStorage } from "./storage-status.js";
+import { signInControls } from "./sign-in.js";
 import { showTool } from "./tool-panel.js";
 import { showUpdateNotice } from "./update-notice.js";
 
@@ -51,6 +52,15 @@ function startHost(policy) {
       },
     });
     $("registry-error").textContent = host.errors.get("registry") ?? "";
+    await Promise.all(servers.filter((server) => !localConfig(server)).map(showSignIn));
+  }
+
+  /** Fill a remote server's sign-in slot in the list. @param {any} server */
+  async function showSignIn(server) {
+    const url = remoteUrl(server);
+    const slot = $("server-list").querySelector(`[data-server="${CSS.escape(server.name)}"] [data-server-auth]`);
+    if (!url || !slot) return;
+    slot.replaceChildren(await signInControls(server, url, { onChange: () => host.signedIn(server.name) }));
   }
 
   const pool = hostLocalServers((status) => {

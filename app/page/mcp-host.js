@@ -15,6 +15,7 @@ import { callToolRaw, connectClient, IDEMPOTENCY_KEY, listToolsRaw } from "../co
 import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../common/policy.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
 import { approve } from "./approval.js";
+import { AUTH_CHANNEL } from "./sign-in.js";
 import { askServiceWorker } from "./sw-client.js";
 import { argumentErrors, outputProblem, screenTools, toolLabel } from "./tool-schema.js";
 
@@ -45,6 +46,26 @@ export class McpHost extends EventTarget {
     // A client connected while offline was answered by the router's stand-in; talk to the real server afresh.
     window.addEventListener("online", () => this.dropClients());
     window.addEventListener("offline", () => this.dropClients());
+    // A sign-in finished (in a popup, or in another tab): talk to that server afresh, with its new token.
+    new BroadcastChannel(AUTH_CHANNEL).onmessage = ({ data }) => {
+      if (data?.ok && typeof data.server === "string") this.signedIn(data.server);
+    };
+  }
+
+  /** @param {string} name a server just signed in to (or out of): reconnect and list its tools again */
+  async signedIn(name) {
+    this.dropClient(name);
+    this.errors.delete(name);
+    const server = await getServer(name);
+    if (server) await this.refreshTools(server, { force: true });
+    this.#changed();
+  }
+
+  /** @param {string} name */
+  dropClient(name) {
+    const pending = this.clients.get(name);
+    this.clients.delete(name);
+    pending?.then((client) => client.close()).catch(() => {});
   }
 
   dropClients() {
@@ -84,10 +105,10 @@ export class McpHost extends EventTarget {
     return all.filter((server) => serverAllowed(this.policy, server.name) && (localConfig(server) || remoteAllowed(this.policy)));
   }
 
-  /** @param {any} server */
-  async refreshTools(server) {
+  /** @param {any} server @param {{force?: boolean}} [options] force: ask the server even if the list is fresh */
+  async refreshTools(server, { force = false } = {}) {
     const record = await getTools(server.name);
-    if (toolsAreFresh(record, server)) return;
+    if (!force && toolsAreFresh(record, server)) return;
     try {
       const client = await this.client(server.name);
       const { tools, ttlMs } = await listToolsRaw(client);

@@ -1,7 +1,9 @@
 // The router: the one place that decides where an MCP call runs. Every MCP client of the page talks to
 // `/mcp/<server name>` on our own origin; this module answers those URLs:
 //   local server            → the page bridge to the Web Worker hosting it;
-//   remote server, online   → forwarded to its Streamable HTTP endpoint, untouched;
+//   remote server, online   → forwarded to its Streamable HTTP endpoint (sw/remote.js adds its headers and token,
+//                             directly or through the relay); a 401 or a lack of scope becomes an error that asks
+//                             the page to sign in;
 //   remote server, offline  → answered from the mirror (handshake, tools/list); a tools/call is queued if the tool
 //                             is safe to replay, otherwise refused with an error that says it needs the network.
 // Before any of that, a managed policy is applied: a server or tool it does not allow is refused here, whatever
@@ -14,9 +16,11 @@ import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
 import { errorMessage, HANDSHAKE_VERSIONS, RpcError } from "../common/protocol.js";
+import { RelayRefusal } from "../common/remote-fetch.js";
 import { callLocalServer } from "./local-bridge.js";
 import { accepted, isRequest, jsonResponse, sseResponse } from "./mcp-http.js";
 import { enqueue, SYNC_TAG } from "./queue.js";
+import { isScopeChallenge, sendToServer } from "./remote.js";
 
 // The router runs in the service worker.
 const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
@@ -36,7 +40,8 @@ const OFFLINE_PROTOCOL_VERSIONS = [...HANDSHAKE_VERSIONS].reverse();
 /** What a reverse proxy answers when the server behind it is down or does not answer. */
 const GATEWAY_ERRORS = new Set([502, 503, 504]);
 /** Request headers a remote MCP server needs to see. */
-const FORWARDED_HEADERS = ["accept", "authorization", "content-type", "last-event-id", "mcp-protocol-version", "mcp-session-id"];
+// Never the page's Authorization: the service worker adds the token of exactly this server (sw/remote.js).
+const FORWARDED_HEADERS = ["accept", "content-type", "last-event-id", "mcp-protocol-version", "mcp-session-id", "mcp-method", "mcp-name"];
 
 /**
  * The response for an MCP request, or null when the URL is not the router's.
@@ -150,24 +155,53 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
   if (!target) {
     return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `${server.name} has no streamable-http endpoint`), 502);
   }
-  if (request.method === "GET") return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
+  // A GET with Last-Event-ID resumes the stream of a request whose answer has not come yet (SSE polling): it ends
+  // with that answer, so it is relayed; a bare GET would open the standalone stream, which is not.
+  const resuming = request.method === "GET" && request.headers.has("last-event-id");
+  if (request.method === "GET" && !resuming) return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
   if (navigator.onLine) {
     const headers = new Headers();
     for (const name of FORWARDED_HEADERS) {
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
+    const abandoned = new AbortController();
+    request.signal?.addEventListener("abort", () => abandoned.abort(), { once: true });
     try {
-      const response = await fetch(target, { method: request.method, headers, body, cache: "no-store", credentials: "same-origin" });
+      const response = await sendToServer(server, target, { method: request.method, headers, body, signal: abandoned.signal });
       // A proxy in front of the server (a kiosk's nginx) answers for it when it is down: that is out of reach too.
-      if (!GATEWAY_ERRORS.has(response.status)) return response;
-    } catch {
+      if (!GATEWAY_ERRORS.has(response.status)) return answerFrom(server, message, response);
+    } catch (error) {
+      if (error instanceof RelayRefusal) {
+        const refusal = errorMessage(message?.id ?? null, RpcError.RELAY_REFUSED, error.message, { reason: "relay", kind: error.kind });
+        return jsonResponse(refusal, message && isRequest(message) ? 200 : 502);
+      }
       // Unreachable: answer as if offline, below.
     }
   }
   if (request.method !== "POST") return new Response(null, { status: 200 }); // DELETE: no session to end offline
   if (!isRequest(message)) return accepted();
   return jsonResponse(await answerOffline(server, target, message, { onQueued, policy }));
+}
+
+/**
+ * The server's answer as the page's client should see it: a request it refused for want of a sign-in (401) or of
+ * scope (403 insufficient_scope) becomes a JSON-RPC error the page turns into a "Sign in" button.
+ * @param {MirroredServer} server
+ * @param {any} message
+ * @param {Response} response
+ * @returns {Promise<Response>}
+ */
+async function answerFrom(server, message, response) {
+  const scopeShort = isScopeChallenge(response);
+  if ((response.status !== 401 && !scopeShort) || !message || !isRequest(message)) return response;
+  await response.body?.cancel();
+  const label = server.server.title ?? server.name;
+  const text = scopeShort
+    ? `${label} needs more permission for ${message.method}: sign in again to grant it`
+    : `${label} needs you to sign in`;
+  const data = { reason: scopeShort ? "insufficient-scope" : "sign-in", server: server.name };
+  return jsonResponse(errorMessage(message.id, RpcError.SIGN_IN_NEEDED, text, data));
 }
 
 /**

@@ -7,6 +7,7 @@
 import "./_zod-jitless.js";
 
 export { Client } from "@modelcontextprotocol/sdk/client/index.js";
+export { auth, refreshAuthorization, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 export { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 export { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
 export { McpError, ResultSchema, ToolSchema } from "@modelcontextprotocol/sdk/types.js";

@@ -46,6 +46,7 @@ class ServerProcess:
         *,
         allowed_hosts: Sequence[str] = (),
         upstreams: Sequence[str] = (),
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.dist_dir = dist_dir
         self.db_path = db_path
@@ -53,6 +54,8 @@ class ServerProcess:
         self.allowed_hosts = tuple(allowed_hosts)
         #: Registries whose servers `satchel serve` merges into its registry API (`--upstream`).
         self.upstreams = tuple(upstreams)
+        #: Any other `satchel serve` options (the relay's, the OAuth client id).
+        self.extra_args = tuple(extra_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -75,6 +78,7 @@ class ServerProcess:
                 str(self.db_path),
                 *(arg for host in self.allowed_hosts for arg in ("--allowed-host", host)),
                 *(arg for url in self.upstreams for arg in ("--upstream", url)),
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { transact } from "../../../app/common/db.js";
 import { storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
+import { authRecord } from "../../../app/common/oauth.js";
 import { RpcError } from "../../../app/common/protocol.js";
 import { queueState } from "../../../app/sw/queue.js";
 import { routeMcp } from "../../../app/sw/router.js";
@@ -64,8 +65,8 @@ async function json(response) {
 const call = (name, id = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: { text: "hi" } } });
 
 beforeEach(async () => {
-  await transact(["servers", "tools", "queue"], "readwrite", (tx) => {
-    for (const store of ["servers", "tools", "queue"]) tx.objectStore(store).clear();
+  await transact(["servers", "tools", "queue", "auth"], "readwrite", (tx) => {
+    for (const store of ["servers", "tools", "queue", "auth"]) tx.objectStore(store).clear();
   });
   await storeRegistryEntries([remoteEntry, localEntry]);
   await storeTools({ server: REMOTE, tools: remoteTools, hidden: [], fetchedAt: Date.now(), ttlMs: 60_000, fingerprint: "" });
@@ -109,6 +110,48 @@ describe("remote servers", () => {
     assert.equal(seen.length, 1);
     assert.equal(seen[0].url, REMOTE_URL);
     assert.deepEqual(await seen[0].json(), call("save_note"));
+  });
+
+  test("a 401 becomes a JSON-RPC error asking the page to sign in; the challenge is kept", async () => {
+    fakeFetch(() => new Response(null, { status: 401, headers: { "WWW-Authenticate": 'Bearer scope="notes"' } }));
+    const { response } = await route(REMOTE, call("save_note", 7));
+    const answer = await json(response);
+    assert.equal(answer.id, 7);
+    assert.equal(answer.error.code, RpcError.SIGN_IN_NEEDED);
+    assert.equal(answer.error.data.reason, "sign-in");
+    assert.equal((await authRecord(REMOTE))?.challenge?.scope, "notes");
+  });
+
+  test("a 403 for want of scope asks for a new sign-in; any other 403 is the server's own answer", async () => {
+    fakeFetch(() => new Response(null, { status: 403, headers: { "WWW-Authenticate": 'Bearer error="insufficient_scope", scope="w"' } }));
+    const { response } = await route(REMOTE, call("save_note"));
+    assert.equal((await json(response)).error.data.reason, "insufficient-scope");
+    fakeFetch(() => new Response("forbidden", { status: 403 }));
+    const { response: plain } = await route(REMOTE, call("save_note"));
+    assert.equal(plain?.status, 403);
+  });
+
+  test("the page's Authorization header is never forwarded", async () => {
+    const seen = fakeFetch(() => Response.json({ jsonrpc: "2.0", id: 1, result: {} }));
+    const request = new Request(`${ORIGIN}/mcp/${encodeURIComponent(REMOTE)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer stolen" },
+      body: JSON.stringify(call("save_note")),
+    });
+    await routeMcp(/** @type {any} */ ({ request, clientId: "" }), { policy: async () => null, onQueued: () => {} });
+    assert.equal(seen[0].headers.get("authorization"), null);
+  });
+
+  test("a GET resuming a stream (Last-Event-ID) is forwarded; a bare GET is answered 405", async () => {
+    const seen = fakeFetch(() => new Response("id: 2\ndata: {}\n\n", { headers: { "content-type": "text/event-stream" } }));
+    const url = `${ORIGIN}/mcp/${encodeURIComponent(REMOTE)}`;
+    const resume = new Request(url, { method: "GET", headers: { accept: "text/event-stream", "last-event-id": "event-1" } });
+    const hooks = { policy: async () => null, onQueued: () => {} };
+    const resumed = await routeMcp(/** @type {any} */ ({ request: resume, clientId: "" }), hooks);
+    assert.equal(resumed?.status, 200);
+    assert.equal(seen[0].headers.get("last-event-id"), "event-1");
+    const bare = await routeMcp(/** @type {any} */ ({ request: new Request(url, { method: "GET" }), clientId: "" }), hooks);
+    assert.equal(bare?.status, 405);
   });
 
   test("offline, an idempotent tool that changes something is queued", async () => {
