@@ -1,5 +1,7 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
 import { getTools, localConfig, remoteUrl } from "../common/mirror.js";
+import { reachOf } from "../common/remote-fetch.js";
+import { h } from "./dom.js";
 import { loadPolicy } from "../common/policy.js";
 import { preloadBundledModels } from "./bundled-models.js";
 import { watchInstallPrompt } from "./install-button.js";
@@ -55,12 +57,19 @@ function startHost(policy) {
     await Promise.all(servers.filter((server) => !localConfig(server)).map(showSignIn));
   }
 
+  /** @param {import("../common/remote-fetch.js").Reach} reach */
+  const reachText = ({ path, reason }) => `${path === "relay" ? "Through Satchel's relay" : "Reached directly"}: ${reason}. `;
+
   /** Fill a remote server's sign-in slot in the list. @param {any} server */
   async function showSignIn(server) {
     const url = remoteUrl(server);
     const slot = $("server-list").querySelector(`[data-server="${CSS.escape(server.name)}"] [data-server-auth]`);
     if (!url || !slot) return;
-    slot.replaceChildren(await signInControls(server, url, { onChange: () => host.signedIn(server.name) }));
+    const reach = await reachOf(new URL(url).origin);
+    slot.replaceChildren(
+      reach ? h("span", { class: "server-reach", dataset: { serverReach: reach.path } }, reachText(reach)) : "",
+      await signInControls(server, url, { onChange: () => host.signedIn(server.name) }),
+    );
   }
 
   const pool = hostLocalServers((status) => {

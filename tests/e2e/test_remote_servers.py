@@ -1,0 +1,65 @@
+"""A real third-party MCP server on another origin, added by URL in the app: npm @modelcontextprotocol/server-everything
+in its Streamable HTTP mode. Once it answers CORS (the browser talks to it directly) and once it does not (a Caddy
+front strips CORS, and `satchel serve` relays); either way its tools are listed, a tool runs with the arguments typed
+in its form and its result is shown, the server's entry says which path is used and why, and offline the tools are
+still listed from the mirror."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.conformance.app_client import add_server
+from tests.e2e.host_page import result_box
+from tests.support.app_page import open_ready
+from tests.support.browser import ConsoleWatch
+from tests.support.everything_server import EverythingServer
+from tests.support.served_app import BuiltSite, ServerProcess
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def app_with_relay(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
+    """The app served with its relay allowed to reach this machine (the test servers listen on 127.0.0.1)."""
+    process = ServerProcess(
+        site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db", extra_args=("--relay-allow-private",)
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.mark.parametrize(("cors", "path"), [(True, "directly"), (False, "relay")])
+def test_a_server_on_another_origin_is_added_by_url_and_its_tool_runs(
+    cors: bool, path: str, app_with_relay: ServerProcess, page: Page, context: BrowserContext, tmp_path: Path
+) -> None:
+    everything = EverythingServer(tmp_path / "everything", cors=cors)
+    everything.start()
+    try:
+        console = ConsoleWatch(page)
+        open_ready(page, app_with_relay.url)
+        entry = add_server(page, everything.mcp_url)
+        echo = entry.locator(".tool-list button[data-tool='echo']")
+        expect(echo).to_be_visible()
+        expect(entry.locator("[data-server-reach]")).to_contain_text(path)
+
+        echo.click()
+        form = page.locator("#tool-view form[data-tool='echo']")
+        form.locator("[data-field='message'] :is(input, textarea)").fill("hello from the train")
+        form.get_by_role("button", name="Run").click()
+        dialog = page.locator("#approval-dialog")
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("button", name="Allow once", exact=True).click()
+        expect(result_box(page)).to_contain_text("Echo: hello from the train")
+        assert console.csp_violations() == []
+
+        context.set_offline(True)
+        page.reload()
+        expect(entry.locator(".tool-list button[data-tool='echo']")).to_be_visible()
+    finally:
+        context.set_offline(False)
+        everything.stop()
