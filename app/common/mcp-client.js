@@ -16,14 +16,15 @@ export const QUEUED_KEY = "io.satchel/queued";
 /**
  * Connect a client to an MCP endpoint.
  * @param {string | URL} url
+ * @param {ConstructorParameters<typeof StreamableHTTPClientTransport>[1]} [transportOptions] e.g. the `fetch` it uses
  * @returns {Promise<Client>}
  */
-export async function connectClient(url) {
+export async function connectClient(url, transportOptions) {
   const client = new Client(CLIENT_INFO, {
     capabilities: {},
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
   });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url, self.location.origin)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(url, self.location.origin), transportOptions));
   return client;
 }
 

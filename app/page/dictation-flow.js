@@ -219,7 +219,7 @@ export class DictationFlow {
     const { entries } = await askServiceWorker("queue-state");
     const entry = entries.find((candidate) => candidate.key === note.sync.key);
     if (!entry) return note;
-    const status = { pending: "queued", sending: "queued", sent: "sent", failed: "failed" }[entry.status];
+    const status = { pending: "queued", sending: "queued", signin: "queued", sent: "sent", failed: "failed" }[entry.status];
     if (status === note.sync.status && entry.seq === note.sync.seq) return note;
     return updateNote(note.id, {
       sync: { ...note.sync, status, seq: entry.seq, error: entry.status === "sent" ? undefined : entry.error, remoteId: entry.result?.structuredContent?.note?.id },

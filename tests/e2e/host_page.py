@@ -51,10 +51,12 @@ def notes_in(db_path: Path, title: str) -> int:
 
 @dataclass
 class ToolCallSpy:
-    """Sees every tools/call the service worker sends to the workspace; can make one look lost in transit."""
+    """Sees every tools/call the service worker sends to the workspace; can make one look lost in transit, or answer
+    for the workspace with an HTTP refusal (`refusal`: status and body) while it is set."""
 
     calls: list[dict[str, object]] = field(default_factory=list)
     drop_answers: int = 0
+    refusal: tuple[int, str] | None = None
 
     def handle(self, route: Route) -> None:
         body = route.request.post_data or ""
@@ -63,6 +65,10 @@ class ToolCallSpy:
             route.continue_()
             return
         self.calls.append(message["params"])
+        if self.refusal is not None:
+            status, text = self.refusal
+            route.fulfill(status=status, body=text, content_type="text/plain")
+            return
         if self.drop_answers > 0:
             self.drop_answers -= 1
             route.fetch()  # the server receives and handles the call ...

@@ -135,7 +135,7 @@ def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
         })"""
     )
     open_with_workspace_tools(page, server.url)
-    expect(page.locator("#outbox-list > li")).to_have_count(1)
+    expect(page.locator("#outbox-list .outbox-entry")).to_have_count(1)
     expect(page.locator("#outbox-list")).to_contain_text("kept across the upgrade")
     stores = poll(
         page,

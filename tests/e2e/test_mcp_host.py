@@ -68,6 +68,70 @@ def test_offline_save_note_is_queued_and_delivered_exactly_once_after_an_interru
     assert console.errors == [] and console.csp_violations() == []
 
 
+def release_sign_in(page: Page, server_name: str) -> None:
+    """What the page does once the user has signed in to a server: the service worker sends its held calls."""
+    page.evaluate(
+        """async (server) => {
+            const { askServiceWorker } = await import("/page/sw-client.js");
+            await askServiceWorker("release-signin", { server });
+        }""",
+        server_name,
+    )
+
+
+def test_queued_call_refused_for_sign_in_waits_and_is_sent_once_after_sign_in(
+    page: Page, context: BrowserContext, server: ServerProcess, console: ConsoleWatch
+) -> None:
+    spy = ToolCallSpy(refusal=(401, "sign in first"))
+    context.route("**/mcp/workspace", spy.handle)
+    open_with_workspace_tools(page, server.url)
+    go_offline(page, server)
+    open_tool(page, "Workspace", "Save a note")
+    run_tool(page, {"title": "Behind a login", "body": "Queued before signing in."}, approval="Allow once")
+    expect(result_box(page)).to_have_class("result result-queued")
+
+    server.start()
+    context.set_offline(False)
+    counts = page.locator("#outbox-counts")
+    expect(counts).to_have_text("0 pending · 0 sent · 0 failed · 1 waiting for sign-in")
+    waiting = page.locator("#outbox-list [data-server='io.satchel/workspace'] [data-status='signin']")
+    expect(waiting.locator(".badge")).to_have_text("Sign-in needed")
+    expect(waiting).to_contain_text("it will be sent once, after you sign in")
+
+    spy.refusal = None  # signed in
+    release_sign_in(page, "io.satchel/workspace")
+    expect(counts).to_have_text("0 pending · 1 sent · 0 failed")
+    assert notes_in(server.db_path, "Behind a login") == 1
+    assert spy.names() == ["save_note", "save_note"]
+    assert len({str(call["_meta"]["io.satchel/idempotency-key"]) for call in spy.calls}) == 1  # type: ignore[index]
+    assert console.csp_violations() == []
+
+
+def test_queued_call_the_server_forbids_fails_with_its_message_and_can_be_retried(
+    page: Page, context: BrowserContext, server: ServerProcess
+) -> None:
+    spy = ToolCallSpy(refusal=(403, "not in this workspace"))
+    context.route("**/mcp/workspace", spy.handle)
+    open_with_workspace_tools(page, server.url)
+    go_offline(page, server)
+    open_tool(page, "Workspace", "Save a note")
+    run_tool(page, {"title": "Forbidden at first", "body": "Then allowed."}, approval="Allow once")
+    expect(result_box(page)).to_have_class("result result-queued")
+
+    server.start()
+    context.set_offline(False)
+    counts = page.locator("#outbox-counts")
+    expect(counts).to_have_text("0 pending · 0 sent · 1 failed")
+    failed = page.locator("#outbox-list [data-status='failed']")
+    expect(failed.locator(".outbox-error")).to_have_text("HTTP 403: not in this workspace")
+    assert notes_in(server.db_path, "Forbidden at first") == 0
+
+    spy.refusal = None
+    failed.get_by_role("button", name="Retry").click()
+    expect(counts).to_have_text("0 pending · 1 sent · 0 failed")
+    assert notes_in(server.db_path, "Forbidden at first") == 1
+
+
 def test_tool_that_is_not_safe_to_replay_gets_a_clear_error_offline(
     page: Page, server: ServerProcess, console: ConsoleWatch
 ) -> None:
