@@ -1,8 +1,10 @@
 // How the queue reaches a remote MCP server: the one place that opens its client, so that what a connection needs
-// (credentials, the route it takes) is added here and nowhere else. Each client records the last HTTP response to
+// (credentials, the route it takes: sw/remote.js) is added here and nowhere else. Each client records the last HTTP response to
 // its POSTs, because the SDK surfaces a refusal only as an error text: the status and headers (401, Retry-After)
 // are what decide whether a call waits, is retried or has failed (sw/send-outcome.js).
 import { connectClient } from "../common/mcp-client.js";
+import { getServer } from "../common/mirror.js";
+import { sendToServer } from "./remote.js";
 
 /** @typedef {import("../vendor/mcp-sdk.js").Client} Client */
 /** @typedef {import("./send-outcome.js").SeenResponse} SeenResponse */
@@ -26,17 +28,18 @@ export class ConnectFailure extends Error {
 /**
  * A `fetch` for the SDK's transport that remembers the last response to a POST (the requests that carry calls; the
  * GET of the optional event stream is not about any one call).
+ * @param {typeof fetch} send how a request reaches the server
  * @returns {{fetch: typeof fetch, last: () => SeenResponse | null}}
  */
-function recordingFetch() {
+function recordingFetch(send) {
   /** @type {SeenResponse | null} */
   let last = null;
   /** @type {typeof fetch} */
   const record = async (input, init) => {
     const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-    if (method.toUpperCase() !== "POST") return fetch(input, init);
+    if (method.toUpperCase() !== "POST") return send(input, init);
     last = null;
-    const response = await fetch(input, init);
+    const response = await send(input, init);
     const body = response.ok ? "" : (await response.clone().text().catch(() => "")).slice(0, MAX_BODY_CHARS);
     last = { status: response.status, headers: response.headers, body };
     return response;
@@ -50,7 +53,14 @@ function recordingFetch() {
  * @throws {ConnectFailure} when the handshake fails
  */
 export async function openRemoteClient(entry) {
-  const recorder = recordingFetch();
+  const server = await getServer(entry.server);
+  // A server still in the mirror gets what sw/remote.js adds (its headers, its token, the relay); one removed since
+  // the call was queued is sent the call as it is.
+  /** @type {typeof fetch} */
+  const send = server
+    ? (input, init = {}) => sendToServer(server, String(input instanceof Request ? input.url : input), { ...init, body: /** @type {string | undefined} */ (init.body ?? undefined) })
+    : fetch;
+  const recorder = recordingFetch(send);
   let client;
   try {
     client = await connectClient(entry.url, { fetch: recorder.fetch });

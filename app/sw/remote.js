@@ -28,7 +28,7 @@ export function configuredHeaders(server) {
  * Send one HTTP request to a remote server's MCP endpoint.
  * @param {MirroredServer} server
  * @param {string} url the server's endpoint (`remoteUrl(server)`)
- * @param {RequestInit & {headers?: Headers}} init a string body only (a refused token means sending it again)
+ * @param {RequestInit} init a string body only (a refused token means sending it again)
  * @returns {Promise<Response>} the server's answer; a TypeError when it cannot be reached; a RelayRefusal
  */
 export async function sendToServer(server, url, init) {

@@ -26,7 +26,10 @@ pytestmark = pytest.mark.e2e
 def app_with_relay(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
     """The app served with its relay allowed to reach this machine (the test servers listen on 127.0.0.1)."""
     process = ServerProcess(
-        site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db", extra_args=("--relay-allow-private",)
+        site.dist_dir,
+        tmp_path / "server.log",
+        tmp_path / "workspace.db",
+        extra_args=("--relay-allow-private",),
     )
     process.start()
     yield process
