@@ -57,15 +57,16 @@ export function updateAuth(server, url, change) {
 
 /**
  * Where a server stands: "signed-in" (a token, possibly to be refreshed), "needed" (it asked and there is no
- * usable token), "none" (it never asked).
+ * usable token), "signed-out" (the user signed out, and it has not asked since), "none" (it never asked).
  * @param {AuthRecord | undefined} record
  * @param {string} url
- * @returns {"signed-in" | "needed" | "none"}
+ * @returns {"signed-in" | "needed" | "signed-out" | "none"}
  */
 export function signInState(record, url) {
   if (!record || record.url !== url) return "none";
   if (record.tokens?.access_token && !record.challenge) return "signed-in";
-  return record.challenge ? "needed" : "none";
+  if (record.challenge) return "needed";
+  return record.signedOutAt ? "signed-out" : "none";
 }
 
 /** Whether a stored token is past (or within a margin of) its expiry. @param {AuthRecord} record */

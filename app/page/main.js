@@ -88,7 +88,10 @@ function startHost(policy) {
     const outcome = await askServiceWorker("flush-queue", { force });
     if (outcome.retryInMs !== null && navigator.onLine) retryTimer = setTimeout(() => flush(false), outcome.retryInMs);
   }
-  onServiceWorkerMessage("queue-changed", () => outbox.refresh());
+  onServiceWorkerMessage("queue-changed", () => {
+    outbox.refresh();
+    renderServerList(); // a queued call may have found a server that now wants a sign-in
+  });
   onServiceWorkerMessage("registry-changed", renderServerList);
   window.addEventListener("online", () => {
     flush(true);

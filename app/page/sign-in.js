@@ -128,6 +128,15 @@ export async function signInControls(server, url, { onChange }) {
     );
   }
   if (state === "none") return h("span", { class: "sign-in", dataset: { signIn: state } });
+  if (state === "signed-out") {
+    return h(
+      "span",
+      { class: "sign-in", dataset: { signIn: state } },
+      h("span", { class: "badge" }, "Signed out"),
+      h("button", { type: "button", class: "button", onclick: () => start() }, "Sign in"),
+      message,
+    );
+  }
   const scopeShort = record?.challenge?.status === 403;
   if (scopeShort && stepUps > MAX_STEP_UPS) {
     return h(
