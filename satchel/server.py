@@ -15,7 +15,7 @@ import dataclasses
 import json
 import logging
 import mimetypes
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel import __version__
+from satchel.policy import PolicyError
 from satchel.registry import ServerJsonError, registry_routes, remote_server
-from satchel.security import MIME_TYPES, SECURITY_HEADERS, cache_control_for
+from satchel.security import MIME_TYPES, cache_control_for
+from satchel.served_policy import ServedPolicy
 from satchel.workspace import create_workspace
 
 if TYPE_CHECKING:
@@ -49,10 +51,12 @@ class ServeError(Exception):
 
 
 class SiteHeaders:
-    """ASGI middleware adding the security and cache headers to every HTTP response."""
+    """ASGI middleware adding the security headers (those of the served policy) and cache headers to every HTTP
+    response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, security_headers: Callable[[], Mapping[str, str]]) -> None:
         self.app = app
+        self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +67,7 @@ class SiteHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.security_headers().items():
                     headers.setdefault(name, value)
                 headers.setdefault("Cache-Control", cache_control_for(path))
             await send(message)
@@ -135,6 +139,13 @@ def create_app(
     dist_dir = dist_dir.resolve()
     if reload is None and not (dist_dir / "index.html").is_file():
         raise ServeError(f"no built app in {dist_dir}: run `satchel build` first (or `make serve`)")
+    served_policy = ServedPolicy(dist_dir)
+    try:
+        served_policy.check()
+    except PolicyError as exc:
+        raise ServeError(
+            f"the site's policy cannot be enforced: {exc} (rebuild with `satchel build`)"
+        ) from exc
     workspace = None
     if db_path is not None:
         try:
@@ -163,7 +174,7 @@ def create_app(
         routes.append(workspace.route(WORKSPACE_PATH))
     routes.append(Mount("/", app=SiteFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(SiteHeaders)
+    app.add_middleware(SiteHeaders, security_headers=served_policy.headers)
     return app
 
 
