@@ -1,9 +1,10 @@
 """`satchel serve`: the Starlette app that serves the built site, and the uvicorn runner around it.
 
-Three things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
+Four things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
 MIME types, no caching of the service worker; Range requests come from Starlette's FileResponse), the registry API
-(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), and the workspace
-MCP server (`/mcp/workspace`). With `--reload`, the app folder is watched and rebuilt into the served folder on
+(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), the workspace
+MCP server (`/mcp/workspace`), and the relay to remote MCP servers that send no CORS headers (`/relay`,
+satchel/relay.py). With `--reload`, the app folder is watched and rebuilt into the served folder on
 every change, so a browser sees the new build through its normal update flow.
 """
 
@@ -33,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from satchel import __version__
 from satchel.policy import PolicyError
 from satchel.registry import ServerJsonError, registry_routes, remote_server
+from satchel.relay import Relay, RelayConfig
 from satchel.security import MIME_TYPES, cache_control_for
 from satchel.served_policy import ServedPolicy
 from satchel.workspace import create_workspace
@@ -130,8 +132,10 @@ def create_app(
     db_path: Path | None = None,
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = ("127.0.0.1:*", "localhost:*"),
+    relay: RelayConfig | None = None,
 ) -> Starlette:
-    """The ASGI app serving `dist_dir`, the registry API and (with `db_path`) the workspace.
+    """The ASGI app serving `dist_dir`, the registry API, (with `db_path`) the workspace and (with `relay`) the
+    relay.
 
     With `reload`, its app folder (and policy and model files) are watched and rebuilt into `dist_dir` on every
     change.
@@ -146,6 +150,7 @@ def create_app(
         raise ServeError(
             f"the site's policy cannot be enforced: {exc} (rebuild with `satchel build`)"
         ) from exc
+    relay_endpoint = Relay(relay, policy=served_policy.current) if relay is not None else None
     workspace = None
     if db_path is not None:
         try:
@@ -166,12 +171,16 @@ def create_app(
             if reload is not None:
                 task = asyncio.create_task(_rebuild_on_change(reload, dist_dir))
                 stack.callback(task.cancel)
+            if relay_endpoint is not None:
+                stack.push_async_callback(relay_endpoint.aclose)
             yield
 
     dist_dir.mkdir(parents=True, exist_ok=True)
     routes: list[BaseRoute] = [*registry]
     if workspace is not None:
         routes.append(workspace.route(WORKSPACE_PATH))
+    if relay_endpoint is not None:
+        routes.append(relay_endpoint.route())
     routes.append(Mount("/", app=SiteFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SiteHeaders, security_headers=served_policy.headers)
@@ -233,8 +242,10 @@ def run_server(
     allowed_hosts: Sequence[str] = (),
     certfile: Path | None = None,
     keyfile: Path | None = None,
+    relay: RelayConfig | None = None,
 ) -> None:
-    """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI)."""
+    """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI);
+    with `relay`, the relay too."""
     reload = None
     if reload_app is not None:
         if not reload_app.is_dir():
@@ -243,7 +254,9 @@ def run_server(
         if reload.options():
             click.echo(f"rebuilding with the options of the last build: {reload.options()}")
     hosts = [*default_allowed_hosts(host, port), *allowed_hosts]
-    app = create_app(dist_dir, reload=reload, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts)
+    app = create_app(
+        dist_dir, reload=reload, db_path=db_path, upstreams=upstreams, allowed_hosts=hosts, relay=relay
+    )
     shown_host = f"[{host}]" if ":" in host else host
     scheme = "https" if certfile is not None else "http"
     click.echo(f"Satchel is served at {scheme}://{shown_host}:{port}/ (Ctrl+C to stop)")
@@ -254,6 +267,8 @@ def run_server(
         host=host,
         port=port,
         log_level="warning",
+        # Request lines are never logged: a relayed URL's query string may hold a token.
+        access_log=False,
         lifespan="on",
         ssl_certfile=str(certfile) if certfile is not None else None,
         ssl_keyfile=str(keyfile) if keyfile is not None else None,
