@@ -4,6 +4,7 @@ served by uvicorn on free ports."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -486,6 +487,45 @@ def test_a_request_body_over_the_limit_is_refused(relay: RelayClient, upstream: 
 
     assert_relay_error(relayed(client, "POST", upstream.url("/mcp"), content=chunks()), 413, "too-large")
     assert [len(seen.body) for seen in upstream.seen] == [1024]
+
+
+def _read_http_response(sock: socket.socket) -> str:
+    """One HTTP/1.1 response with a Content-Length, read whole from `sock`."""
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < _content_length(data):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
+
+
+def _content_length(data: bytes) -> int:
+    for line in data.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+def test_a_request_body_that_does_not_arrive_in_time_is_a_timeout(
+    relay: RelayClient, upstream: Upstream
+) -> None:
+    client = relay(limits=dataclasses.replace(SMALL, request_body_s=0.5))
+    port = httpx.URL(str(client.base_url)).port
+    assert port is not None
+    target = upstream.url("/mcp").replace(":", "%3A").replace("/", "%2F")
+    with socket.create_connection(("127.0.0.1", port), timeout=STATE_TIMEOUT_S) as sock:
+        # Ten bytes of the hundred announced, then nothing: the relay must not wait for the rest forever.
+        sock.sendall(
+            f"POST /relay?url={target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Satchel-Relay: 1\r\n"
+            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"'.encode()
+        )
+        answer = _read_http_response(sock)
+    assert answer.startswith("HTTP/1.1 408 ")
+    assert "x-satchel-relay-error: timeout" in answer.lower()
+    assert "the request body did not arrive within 0.5 s" in answer
+    assert upstream.seen == []
 
 
 def test_an_upstream_that_does_not_answer_in_time_is_a_timeout(
