@@ -190,6 +190,25 @@ def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str,
 @click.option(
     "--keyfile", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Its private key (PEM)."
 )
+@click.option(
+    "--no-relay",
+    is_flag=True,
+    help="Switch off /relay, through which the app reaches remote MCP servers that send no CORS headers.",
+)
+@click.option(
+    "--relay-allow-private",
+    is_flag=True,
+    help="Let the relay reach loopback, private, link-local and other non-public addresses (tests, intranet "
+    "kiosks). Without it the relay refuses any host that resolves to one.",
+)
+@click.option(
+    "--relay-allow-host",
+    "relay_allowed_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="A host name the relay may reach even when it resolves to a private address, e.g. mcp.intranet.example "
+    "(repeatable).",
+)
 def serve(
     dist_dir: Path,
     host: str,
@@ -201,11 +220,28 @@ def serve(
     oauth_client_id: str | None,
     certfile: Path | None,
     keyfile: Path | None,
+    no_relay: bool,
+    relay_allow_private: bool,
+    relay_allowed_hosts: tuple[str, ...],
 ) -> None:
-    """Serve dist/, the registry API and the workspace MCP server (over TLS with --certfile/--keyfile)."""
+    """Serve dist/, the registry API, the workspace MCP server and the relay (over TLS with --certfile/--keyfile)."""
+    from satchel.relay import RelayConfig
+    from satchel.relay_guard import AddressRules, is_host
     from satchel.server import ServeError, run_server
     from satchel.tls import TlsError, check_tls_files
 
+    if no_relay and (relay_allow_private or relay_allowed_hosts):
+        raise click.UsageError("--relay-allow-private and --relay-allow-host need the relay: drop --no-relay")
+    for host in relay_allowed_hosts:
+        if not is_host(host):
+            raise click.BadParameter(
+                f"{host!r} is not a host name: give the name alone, e.g. mcp.intranet.example",
+                param_hint="--relay-allow-host",
+            )
+    relay = None
+    if not no_relay:
+        rules = AddressRules.create(allow_private=relay_allow_private, allowed_hosts=relay_allowed_hosts)
+        relay = RelayConfig(rules=rules)
     try:
         check_tls_files(certfile, keyfile)
         run_server(
@@ -219,6 +255,7 @@ def serve(
             certfile=certfile,
             keyfile=keyfile,
             oauth_client_id=oauth_client_id,
+            relay=relay,
         )
     except (ServeError, TlsError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -9,6 +9,7 @@ in JSON) and `satchel bundle verify` applies exactly the rules `satchel build` d
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
 import tomllib
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from satchel.registry.schema import NAME_LENGTH, NAME_PATTERN
 
@@ -26,13 +28,13 @@ POLICY_PATH = "policy.json"
 TOOL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 Style = Literal["toml", "json"]
-_Kind = Literal["version", "text", "bool", "servers", "tools"]
+_Kind = Literal["version", "text", "bool", "servers", "tools", "origins"]
 
 #: The policy's fields in their JSON spelling; a table maps to its own fields. TOML spells each key in snake_case.
 _FIELDS: Mapping[str, _Kind | Mapping[str, _Kind]] = {
     "version": "version",
     "organization": "text",
-    "servers": {"allow": "servers"},
+    "servers": {"allow": "servers", "origins": "origins", "userAdded": "bool"},
     "upstreamRegistries": "bool",
     "tools": {"deny": "tools", "alwaysAsk": "tools"},
     "sync": {"remoteAllowed": "bool", "redactBeforeSync": "bool"},
@@ -50,10 +52,13 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Policy:
-    """A checked policy. `allowed_servers` is None when the policy does not restrict servers."""
+    """A checked policy. `allowed_servers` is None when the policy does not restrict servers, `allowed_origins` None
+    when it does not restrict the origins that remote servers (and the CSP's connect-src) may use."""
 
     organization: str
     allowed_servers: tuple[str, ...] | None = None
+    allowed_origins: tuple[str, ...] | None = None
+    user_servers_allowed: bool = True
     upstream_registries: bool = False
     denied_tools: tuple[str, ...] = ()
     always_ask_tools: tuple[str, ...] = ()
@@ -61,10 +66,16 @@ class Policy:
     redact_before_sync: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `policy.json` document (version 1); every key is present except an unset `servers`."""
+        """The documented `policy.json` document (version 1); every key is present except an unset `servers.allow`
+        or `servers.origins` (absent: not restricted)."""
         doc: dict[str, Any] = {"version": POLICY_VERSION, "organization": self.organization}
+        servers: dict[str, Any] = {}
         if self.allowed_servers is not None:
-            doc["servers"] = {"allow": list(self.allowed_servers)}
+            servers["allow"] = list(self.allowed_servers)
+        if self.allowed_origins is not None:
+            servers["origins"] = list(self.allowed_origins)
+        servers["userAdded"] = self.user_servers_allowed
+        doc["servers"] = servers
         doc["upstreamRegistries"] = self.upstream_registries
         doc["tools"] = {"deny": list(self.denied_tools), "alwaysAsk": list(self.always_ask_tools)}
         doc["sync"] = {"remoteAllowed": self.remote_allowed, "redactBeforeSync": self.redact_before_sync}
@@ -137,7 +148,9 @@ class _Walk:
             return value
         return self.names(value, kind, path)
 
-    def names(self, value: object, kind: Literal["servers", "tools"], path: str) -> tuple[str, ...]:
+    def names(
+        self, value: object, kind: Literal["servers", "tools", "origins"], path: str
+    ) -> tuple[str, ...]:
         if not isinstance(value, list):
             raise self.fail(path, f"must be a list of strings, got {_describe(value)}")
         seen: set[str] = set()
@@ -145,7 +158,7 @@ class _Walk:
             where = f"{path}[{index}]"
             if not isinstance(item, str):
                 raise self.fail(where, f"must be a string, got {_describe(item)}")
-            problem = _server_name_problem(item) if kind == "servers" else _tool_ref_problem(item)
+            problem = _NAME_PROBLEMS[kind](item)
             if problem:
                 raise self.fail(where, f"{item!r} {problem}")
             if item in seen:
@@ -191,6 +204,52 @@ def _tool_ref_problem(ref: str) -> str | None:
     return None
 
 
+def _origin_problem(origin: str) -> str | None:
+    """Why `origin` is not an origin in the form the browser writes it (`new URL(url).origin`: lowercase, default
+    port left out), which is how the app compares a server's URL with the list; None when it is one."""
+    example = "write an origin such as 'https://mcp.example.org' or 'http://192.168.1.20:8080'"
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return f"is not an origin: {example}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"is not an http or https origin: {example}"
+    if parts.username is not None or parts.password is not None:
+        return f"carries credentials: {example}"
+    if port == 0:
+        return "names port 0: give the port the server listens on"
+    host = parts.hostname
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        # A name whose last label is a number is an IPv4 address to a browser (`010.1.1.1`, `0x7f.1`), never a name.
+        if not _HOSTNAME.match(host) or len(host) > 253 or _NUMERIC_LABEL.match(host.rpartition(".")[2]):
+            return f"names the host {host!r}, which is not a DNS name or IP address"
+        shown_host = host
+    else:
+        shown_host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    canonical = f"{parts.scheme}://{shown_host}" + (f":{port}" if port not in (None, default_port) else "")
+    if parts.path or parts.query or parts.fragment or origin.endswith(("?", "#")):
+        return f"has a path, query or fragment: an origin is scheme://host[:port], here {canonical!r}"
+    if origin != canonical:
+        return f"is not written the way browsers write origins: write {canonical!r}"
+    return None
+
+
+#: A DNS name as it appears in an origin: lowercase labels of letters, digits and hyphens (IDNs in punycode).
+_HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+
+_NAME_PROBLEMS: Mapping[str, Callable[[str], str | None]] = {
+    "servers": _server_name_problem,
+    "tools": _tool_ref_problem,
+    "origins": _origin_problem,
+}
+
+
 def _policy(checked: dict[str, Any], walk: _Walk) -> Policy:
     servers = checked.get("servers", {})
     tools = checked.get("tools", {})
@@ -216,6 +275,8 @@ def _policy(checked: dict[str, Any], walk: _Walk) -> Policy:
     return Policy(
         organization=checked["organization"],
         allowed_servers=allowed,
+        allowed_origins=servers.get("origins"),
+        user_servers_allowed=servers.get("userAdded", True),
         upstream_registries=checked.get("upstreamRegistries", False),
         denied_tools=denied,
         always_ask_tools=always_ask,

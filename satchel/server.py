@@ -1,9 +1,10 @@
 """`satchel serve`: the Starlette app that serves the built site, and the uvicorn runner around it.
 
-Three things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
+Four things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
 MIME types, no caching of the service worker; Range requests come from Starlette's FileResponse), the registry API
-(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), and the workspace
-MCP server (`/mcp/workspace`). With `--reload`, the app folder is watched and rebuilt into the served folder on
+(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), the workspace
+MCP server (`/mcp/workspace`), and the relay to remote MCP servers that send no CORS headers (`/relay`,
+satchel/relay.py). With `--reload`, the app folder is watched and rebuilt into the served folder on
 every change, so a browser sees the new build through its normal update flow.
 """
 
@@ -15,7 +16,7 @@ import dataclasses
 import json
 import logging
 import mimetypes
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +33,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel import __version__
 from satchel.oauth_client import client_metadata_route
+from satchel.policy import PolicyError
 from satchel.registry import ServerJsonError, registry_routes, remote_server
-from satchel.security import MIME_TYPES, SECURITY_HEADERS, cache_control_for
+from satchel.relay import Relay, RelayConfig
+from satchel.security import MIME_TYPES, cache_control_for
+from satchel.served_policy import ServedPolicy
 from satchel.workspace import create_workspace
 
 if TYPE_CHECKING:
@@ -50,10 +54,12 @@ class ServeError(Exception):
 
 
 class SiteHeaders:
-    """ASGI middleware adding the security and cache headers to every HTTP response."""
+    """ASGI middleware adding the security headers (those of the served policy) and cache headers to every HTTP
+    response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, security_headers: Callable[[], Mapping[str, str]]) -> None:
         self.app = app
+        self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +70,7 @@ class SiteHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.security_headers().items():
                     headers.setdefault(name, value)
                 headers.setdefault("Cache-Control", cache_control_for(path))
             await send(message)
@@ -128,8 +134,10 @@ def create_app(
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = ("127.0.0.1:*", "localhost:*"),
     oauth_client_id: str | None = None,
+    relay: RelayConfig | None = None,
 ) -> Starlette:
-    """The ASGI app serving `dist_dir`, the registry API and (with `db_path`) the workspace.
+    """The ASGI app serving `dist_dir`, the registry API, (with `db_path`) the workspace and (with `relay`) the
+    relay.
 
     With `reload`, its app folder (and policy and model files) are watched and rebuilt into `dist_dir` on every
     change.
@@ -137,6 +145,14 @@ def create_app(
     dist_dir = dist_dir.resolve()
     if reload is None and not (dist_dir / "index.html").is_file():
         raise ServeError(f"no built app in {dist_dir}: run `satchel build` first (or `make serve`)")
+    served_policy = ServedPolicy(dist_dir)
+    try:
+        served_policy.check()
+    except PolicyError as exc:
+        raise ServeError(
+            f"the site's policy cannot be enforced: {exc} (rebuild with `satchel build`)"
+        ) from exc
+    relay_endpoint = Relay(relay, policy=served_policy.current) if relay is not None else None
     workspace = None
     if db_path is not None:
         try:
@@ -157,15 +173,19 @@ def create_app(
             if reload is not None:
                 task = asyncio.create_task(_rebuild_on_change(reload, dist_dir))
                 stack.callback(task.cancel)
+            if relay_endpoint is not None:
+                stack.push_async_callback(relay_endpoint.aclose)
             yield
 
     dist_dir.mkdir(parents=True, exist_ok=True)
     routes: list[BaseRoute] = [*registry, client_metadata_route(oauth_client_id)]
     if workspace is not None:
         routes.append(workspace.route(WORKSPACE_PATH))
+    if relay_endpoint is not None:
+        routes.append(relay_endpoint.route())
     routes.append(Mount("/", app=SiteFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(SiteHeaders)
+    app.add_middleware(SiteHeaders, security_headers=served_policy.headers)
     return app
 
 
@@ -225,8 +245,10 @@ def run_server(
     certfile: Path | None = None,
     keyfile: Path | None = None,
     oauth_client_id: str | None = None,
+    relay: RelayConfig | None = None,
 ) -> None:
-    """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI)."""
+    """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI);
+    with `relay`, the relay too."""
     reload = None
     if reload_app is not None:
         if not reload_app.is_dir():
@@ -242,6 +264,7 @@ def run_server(
         upstreams=upstreams,
         allowed_hosts=hosts,
         oauth_client_id=oauth_client_id,
+        relay=relay,
     )
     shown_host = f"[{host}]" if ":" in host else host
     scheme = "https" if certfile is not None else "http"
@@ -253,6 +276,8 @@ def run_server(
         host=host,
         port=port,
         log_level="warning",
+        # Request lines are never logged: a relayed URL's query string may hold a token.
+        access_log=False,
         lifespan="on",
         ssl_certfile=str(certfile) if certfile is not None else None,
         ssl_keyfile=str(keyfile) if keyfile is not None else None,

@@ -19,6 +19,8 @@ upstream_registries = false
 
 [servers]
 allow = ["io.satchel/tools", "io.satchel/workspace"]
+origins = ["https://mcp.riverside.example", "http://192.168.1.20:8080"]
+user_added = false
 
 [tools]
 deny = ["io.satchel/workspace:delete_note"]
@@ -35,7 +37,11 @@ def test_toml_policy_becomes_the_documented_policy_json() -> None:
     assert parse_policy_toml(RIVERSIDE).to_json() == {
         "version": 1,
         "organization": "Riverside Clinic",
-        "servers": {"allow": ["io.satchel/tools", "io.satchel/workspace"]},
+        "servers": {
+            "allow": ["io.satchel/tools", "io.satchel/workspace"],
+            "origins": ["https://mcp.riverside.example", "http://192.168.1.20:8080"],
+            "userAdded": False,
+        },
         "upstreamRegistries": False,
         "tools": {
             "deny": ["io.satchel/workspace:delete_note"],
@@ -50,10 +56,96 @@ def test_minimal_policy_spells_out_every_default_and_leaves_servers_unrestricted
     assert doc == {
         "version": 1,
         "organization": "Bank",
+        "servers": {"userAdded": True},
         "upstreamRegistries": False,
         "tools": {"deny": [], "alwaysAsk": []},
         "sync": {"remoteAllowed": True, "redactBeforeSync": False},
     }
+
+
+def test_server_origins_and_user_added_servers_are_on_the_policy() -> None:
+    policy = parse_policy_toml(RIVERSIDE)
+    assert policy.allowed_origins == ("https://mcp.riverside.example", "http://192.168.1.20:8080")
+    assert policy.user_servers_allowed is False
+    unrestricted = parse_policy_toml('organization = "A"')
+    assert (unrestricted.allowed_origins, unrestricted.user_servers_allowed) == (None, True)
+    # An empty list is a restriction too: no origin but the app's own.
+    assert parse_policy_toml('organization = "A"\n[servers]\norigins = []').allowed_origins == ()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://mcp.example.org",
+        "http://192.168.1.20:8080",
+        "http://[fd00::1]:8080",
+        "https://xn--bcher-kva.example",
+    ],
+)
+def test_origins_in_the_form_browsers_write_them_are_accepted(origin: str) -> None:
+    toml = f'organization = "A"\n[servers]\norigins = ["{origin}"]'
+    assert parse_policy_toml(toml).allowed_origins == (origin,)
+
+
+@pytest.mark.parametrize(
+    ("origins", "message"),
+    [
+        (
+            '"https://mcp.example.org"',
+            "policy: servers.origins: must be a list of strings, got a string ('https://mcp.example.org')",
+        ),
+        ("[443]", "policy: servers.origins[0]: must be a string, got an integer (443)"),
+        (
+            '["https://mcp.example.org/mcp"]',
+            "policy: servers.origins[0]: 'https://mcp.example.org/mcp' has a path, query or fragment: an origin is "
+            "scheme://host[:port], here 'https://mcp.example.org'",
+        ),
+        (
+            '["https://mcp.example.org/"]',
+            "policy: servers.origins[0]: 'https://mcp.example.org/' has a path, query or fragment",
+        ),
+        (
+            '["ftp://files.example.org"]',
+            "policy: servers.origins[0]: 'ftp://files.example.org' is not an http or https origin: write an origin "
+            "such as 'https://mcp.example.org' or 'http://192.168.1.20:8080'",
+        ),
+        (
+            '["mcp.example.org"]',
+            "policy: servers.origins[0]: 'mcp.example.org' is not an http or https origin",
+        ),
+        (
+            '["https://MCP.example.org:443"]',
+            "policy: servers.origins[0]: 'https://MCP.example.org:443' is not written the way browsers write "
+            "origins: write 'https://mcp.example.org'",
+        ),
+        ('["https://*.example.org"]', "policy: servers.origins[0]: 'https://*.example.org' names the host"),
+        ('["http://010.1.1.1"]', "names the host '010.1.1.1', which is not a DNS name or IP address"),
+        ('["https://user@mcp.example.org"]', "carries credentials"),
+        ('["https://mcp.example.org:0"]', "names port 0"),
+        ('["https://mcp.example.org:99999"]', "'https://mcp.example.org:99999' is not an origin"),
+        (
+            '["https://a.example", "https://a.example"]',
+            "policy: servers.origins[1]: 'https://a.example' is listed twice",
+        ),
+    ],
+)
+def test_bad_server_origins_name_the_entry_and_the_form_expected(origins: str, message: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy_toml(f'organization = "A"\n[servers]\norigins = {origins}')
+    assert message in str(caught.value)
+
+
+def test_user_added_must_be_a_boolean_in_either_spelling() -> None:
+    with pytest.raises(
+        PolicyError, match=r"^policy: servers.user_added: must be true or false, got a string"
+    ):
+        parse_policy_toml('organization = "A"\n[servers]\nuser_added = "no"')
+    with pytest.raises(
+        PolicyError, match=r"^policy.json: servers.userAdded: must be true or false, got an integer"
+    ):
+        parse_policy_json(b'{"version": 1, "organization": "A", "servers": {"userAdded": 0}}')
+    with pytest.raises(PolicyError, match=r"servers.userAdded: unknown key \(did you mean 'user_added'\?\)"):
+        parse_policy_toml('organization = "A"\n[servers]\nuserAdded = false')
 
 
 def test_policy_json_round_trips_to_the_same_bytes() -> None:
@@ -99,6 +191,11 @@ def test_policy_json_round_trips_to_the_same_bytes() -> None:
         (
             'organization = "A"\n[servers]\nallow = ["io.satchel/tools", "io.satchel/tools"]',
             "policy: servers.allow[1]: 'io.satchel/tools' is listed twice",
+        ),
+        (
+            'organization = "A"\n[servers]\norigin = []',
+            "policy: servers.origin: unknown key (did you mean 'origins'?); allowed here: allow, origins, "
+            "user_added",
         ),
         (
             'organization = "A"\n[tools]\ndeny = ["delete_note"]',

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from satchel.build import BuildInputs, build_app, build_from_inputs, recorded_inputs
-from satchel.security import SECURITY_HEADERS
+from satchel.policy import parse_policy_toml
+from satchel.security import SECURITY_HEADERS, content_security_policy
 from satchel.server import ServeError, create_app, reload_inputs
 from tests.conftest import NODE_MODULES, REPO
 from tests.test_policy import RIVERSIDE
@@ -77,6 +80,52 @@ def test_range_requests_return_partial_content(client: TestClient, dist: Path) -
     assert response.content == data[100:200]
     unsatisfiable = client.get("/vendor/mcp-sdk.js", headers={"Range": f"bytes={len(data) + 10}-"})
     assert unsatisfiable.status_code == 416
+
+
+def _meta_csp(page: str) -> str:
+    match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert match, "the page has no CSP <meta>"
+    return html.unescape(match.group(1))
+
+
+def test_an_unmanaged_site_sends_the_open_csp_in_header_and_meta(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.headers["content-security-policy"] == content_security_policy()
+    assert _meta_csp(page.text) == content_security_policy(for_meta=True)
+    assert "connect-src 'self' https: http:;" in page.headers["content-security-policy"]
+
+
+def test_a_managed_site_connects_only_to_its_policy_origins(app_copy: Path, tmp_path: Path) -> None:
+    policy = parse_policy_toml(RIVERSIDE)
+    out = tmp_path / "dist"
+    build_app(app_copy, out, node_modules=NODE_MODULES, policy=policy)
+    client = TestClient(create_app(out))
+    page = client.get("/")
+    assert _meta_csp(page.text) == content_security_policy(policy=policy, for_meta=True)
+    connect = "connect-src 'self' https://mcp.riverside.example http://192.168.1.20:8080;"
+    # The service worker's fetches obey the CSP of its own script's response: the header must say it too.
+    for path in ("/", "/sw.js", "/missing"):
+        assert client.get(path).headers["content-security-policy"] == content_security_policy(policy=policy)
+        assert connect in client.get(path).headers["content-security-policy"]
+
+
+def test_the_csp_header_follows_the_served_policy_file(dist: Path) -> None:
+    client = TestClient(create_app(dist))
+    assert "connect-src 'self' https: http:;" in client.get("/").headers["content-security-policy"]
+    changed = parse_policy_toml('organization = "A"\n[servers]\norigins = ["https://a.example"]')
+    (dist / "policy.json").write_bytes(changed.json_bytes())
+    assert "connect-src 'self' https://a.example;" in client.get("/").headers["content-security-policy"]
+    # A policy that turns bad while served closes connect-src rather than opening it.
+    (dist / "policy.json").write_text('{"version": 1}')
+    assert "connect-src 'self';" in client.get("/").headers["content-security-policy"]
+
+
+def test_serving_a_site_with_a_malformed_policy_is_a_clear_error(dist: Path) -> None:
+    (dist / "policy.json").write_text('{"version": 1, "organization": "A", "servers": {"origins": ["x"]}}')
+    with pytest.raises(
+        ServeError, match=r"the site's policy cannot be enforced: .*policy\.json: servers\.origins"
+    ):
+        create_app(dist)
 
 
 def test_serving_without_a_build_is_a_clear_error(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def template_environment(ctx: BuildContext) -> jinja2.Environment:
     )
     env.globals.update(
         version=__version__,
-        csp_meta=content_security_policy(for_meta=True),
+        csp_meta=content_security_policy(policy=ctx.policy, for_meta=True),
         # The registry name of each WASM server by key, from the one table (page/wasm-servers.js.j2).
         wasm_servers={server.key: server.name for server in SERVERS},
     )

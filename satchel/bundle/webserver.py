@@ -1,9 +1,9 @@
 """nginx and Caddy configs that serve a bundle's `dist/` with every header the app needs.
 
 Everything comes from `satchel/security.py`, the one place `satchel serve` reads too: the security headers
-(COOP/COEP/CORP for cross-origin isolation, the CSP), `Cache-Control` (never cache `/sw.js`, revalidate the rest)
-and the MIME types. Types for the other suffixes of the site come from Python's built-in table (not the machine's
-`/etc/mime.types`), so the same site gives the same config everywhere.
+(COOP/COEP/CORP for cross-origin isolation, the CSP of the bundle's policy), `Cache-Control` (never cache `/sw.js`,
+revalidate the rest) and the MIME types. Types for the other suffixes of the site come from Python's built-in
+table (not the machine's `/etc/mime.types`), so the same site gives the same config everywhere.
 
 Bundle files carry fixed mtimes (a reproducible archive), and both servers derive ETag and Last-Modified from
 mtime and size: two bundles could then hand out equal validators for different bytes. So conditional requests are
@@ -29,6 +29,7 @@ from satchel.security import (
     SERVICE_WORKER_CACHE_CONTROL,
     SERVICE_WORKER_PATH,
     cache_control_for,
+    security_headers,
 )
 
 #: Text types worth compressing on the wire (the browser stores the decoded bytes, so hashes are unaffected).
@@ -60,8 +61,8 @@ def _header_value(value: str) -> str:
     return f'"{value}"'
 
 
-def _nginx_headers(cache_control: str, indent: str) -> str:
-    headers: Mapping[str, str] = {**SECURITY_HEADERS, "Cache-Control": cache_control}
+def _nginx_headers(spec: BundleSpec, cache_control: str, indent: str) -> str:
+    headers: Mapping[str, str] = {**security_headers(spec.policy), "Cache-Control": cache_control}
     return "".join(
         f"{indent}add_header {name} {_header_value(value)} always;\n" for name, value in headers.items()
     )
@@ -151,9 +152,9 @@ http {{
         # Every response, errors included: cross-origin isolation, CSP, and revalidation (the service worker, not
         # the HTTP cache, keeps the app offline). nginx drops inherited add_header lines in a location that has its
         # own, so /sw.js repeats them with its own Cache-Control.
-{_nginx_headers(cache_control_for("/"), "        ")}
+{_nginx_headers(spec, cache_control_for("/"), "        ")}
         location = {SERVICE_WORKER_PATH} {{
-{_nginx_headers(sw_cache, "            ")}        }}
+{_nginx_headers(spec, sw_cache, "            ")}        }}
 
         location / {{
             try_files $uri $uri/ =404;
@@ -171,7 +172,9 @@ def caddyfile(spec: BundleSpec, site_paths: Iterable[str]) -> str:
     for suffix, mime in site_mime_types(site_paths).items():
         name = "type_" + suffix.lstrip(".").replace("-", "_")
         matchers.append(f"\t@{name} path *{suffix}\n\theader @{name} Content-Type {_header_value(mime)}\n")
-    headers = "".join(f"\t\t{name} {_header_value(value)}\n" for name, value in SECURITY_HEADERS.items())
+    headers = "".join(
+        f"\t\t{name} {_header_value(value)}\n" for name, value in security_headers(spec.policy).items()
+    )
     api, encode = "", "\tencode gzip\n"
     if spec.api_base is not None:
         paths = " ".join(f"{path}*" for path in API_PATHS)
