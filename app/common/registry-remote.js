@@ -28,6 +28,28 @@ export function registryRemote(server) {
 }
 
 /**
+ * Whether a registry server can only be reached once the user gives values: its URL has a variable, or it requires a
+ * header (or a header's variable) that has no default. Such a server is not connected to until the user adds it.
+ * @param {any} server the registry's server.json
+ */
+export function needsValues(server) {
+  let remote;
+  try {
+    remote = registryRemote(server);
+  } catch (error) {
+    if (!(error instanceof UserServerError)) throw error;
+    return false; // no remote a browser can use: nothing to give values for
+  }
+  if (/\{[^{}]*\}/.test(remote.url)) return true;
+  try {
+    return registryInputs(remote).some(({ input }) => input.isRequired === true && typeof input.default !== "string");
+  } catch (error) {
+    if (!(error instanceof UserServerError)) throw error;
+    return true; // it asks for more than can be given here
+  }
+}
+
+/**
  * What the user is asked for to add a registry remote: its URL variables, its headers that have no fixed value, and
  * the variables of those that have a value template.
  * @param {any} remote a `remotes` entry

@@ -94,31 +94,32 @@ export function checkServerUrl(text, field = "url") {
  * @returns {Record<string, string>}
  */
 export function checkHeaders(headers, where = "") {
-  const prefix = where ? `${where}: ` : "";
+  /** The message, after the name of whoever has the headers when there is one. @param {string} text */
+  const problem = (text) => (where ? `${where}: ${text}` : `${text[0].toUpperCase()}${text.slice(1)}`);
   if (headers === undefined || headers === null) return {};
-  if (!isObject(headers)) throw new UserServerError(`${prefix}"headers" must be an object of header names and values`, "headers");
+  if (!isObject(headers)) throw new UserServerError(problem(`"headers" must be an object of header names and values`), "headers");
   const entries = Object.entries(headers);
-  if (entries.length > MAX_HEADERS) throw new UserServerError(`${prefix}at most ${MAX_HEADERS} headers are allowed, not ${entries.length}`, "headers");
+  if (entries.length > MAX_HEADERS) throw new UserServerError(problem(`at most ${MAX_HEADERS} headers are allowed, not ${entries.length}`), "headers");
   /** @type {Record<string, string>} */
   const checked = {};
   for (const [name, value] of entries) {
-    if (!HEADER_NAME.test(name)) throw new UserServerError(`${prefix}${clip(JSON.stringify(name), 60)} is not a valid header name`, "headers");
+    if (!HEADER_NAME.test(name)) throw new UserServerError(problem(`${clip(JSON.stringify(name), 60)} is not a valid header name`), "headers");
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new UserServerError(`${prefix}the ${name} header cannot be set: the browser or Satchel sets it`, "headers");
+      throw new UserServerError(problem(`the ${name} header cannot be set: the browser or Satchel sets it`), "headers");
     }
-    if (typeof value !== "string") throw new UserServerError(`${prefix}the value of the ${name} header must be text`, "headers");
-    if (/[\r\n\0]/.test(value)) throw new UserServerError(`${prefix}the value of the ${name} header contains a line break`, "headers");
+    if (typeof value !== "string") throw new UserServerError(problem(`the value of the ${name} header must be text`), "headers");
+    if (/[\r\n\0]/.test(value)) throw new UserServerError(problem(`the value of the ${name} header contains a line break`), "headers");
     if (value.length > MAX_HEADER_VALUE_LENGTH) {
-      throw new UserServerError(`${prefix}the value of the ${name} header is longer than ${MAX_HEADER_VALUE_LENGTH} characters`, "headers");
+      throw new UserServerError(problem(`the value of the ${name} header is longer than ${MAX_HEADER_VALUE_LENGTH} characters`), "headers");
     }
     if (DESKTOP_PLACEHOLDER.test(value)) {
       throw new UserServerError(
-        `${prefix}the ${name} header uses ${DESKTOP_PLACEHOLDER.exec(value)?.[0]}, which only a desktop client fills in: write the value itself`,
+        problem(`the ${name} header uses ${DESKTOP_PLACEHOLDER.exec(value)?.[0]}, which only a desktop client fills in: write the value itself`),
         "headers",
       );
     }
     if (Object.keys(checked).some((other) => other.toLowerCase() === name.toLowerCase())) {
-      throw new UserServerError(`${prefix}the ${name} header is given twice`, "headers");
+      throw new UserServerError(problem(`the ${name} header is given twice`), "headers");
     }
     checked[name] = value;
   }

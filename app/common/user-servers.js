@@ -11,7 +11,7 @@
 // one URL cannot be added twice. A name never changes (tools, approvals and the queue refer to it), even when the
 // user edits the URL.
 import { result, transact } from "./db.js";
-import { getServer, isUserServer, USER_META_KEY, USER_NAMESPACE, userMeta } from "./mirror.js";
+import { getServer, isUserServer, localConfig, USER_META_KEY, USER_NAMESPACE, userMeta } from "./mirror.js";
 import { policyRefusal } from "./policy.js";
 import { registryRemote, resolveRegistryRemote } from "./registry-remote.js";
 import { checkHeaders, checkServerUrl, checkTitle, clip, MAX_TITLE_LENGTH, parseServerConfig, titleFromUrl, UserServerError } from "./server-input.js";
@@ -275,3 +275,19 @@ export const userEndpoint = (entry) => (isUserServer(entry) ? userServerUrl(entr
  */
 export const disabledRefusal = (entry) =>
   userMeta(entry)?.disabled ? `${entry.server.title ?? entry.name} is disabled: enable it under "Servers and tools" to use it` : null;
+
+/**
+ * Whether the servers list offers to add a registry entry: a remote server of an upstream registry with an endpoint
+ * a browser can use. Not a server the user added, not a local one, and not one at this site's own origin (the
+ * workspace), which works as it is.
+ * @param {MirroredServer} entry
+ * @param {string} siteOrigin
+ */
+export function addableFromRegistry(entry, siteOrigin) {
+  if (isUserServer(entry) || localConfig(entry)) return false;
+  const remotes = (Array.isArray(entry.server?.remotes) ? entry.server.remotes : []).filter(
+    (/** @type {any} */ remote) => (remote?.type === "streamable-http" || remote?.type === "sse") && typeof remote.url === "string",
+  );
+  const atSite = remotes.some((/** @type {any} */ remote) => URL.canParse(remote.url) && new URL(remote.url).origin === siteOrigin);
+  return remotes.length > 0 && !atSite;
+}

@@ -2,7 +2,7 @@
 // asked for (server.json's URL variables and headers), and the endpoint and headers made from the answers.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { inputsFormSchema, registryInputs, registryRemote, resolveRegistryRemote } from "../../../app/common/registry-remote.js";
+import { inputsFormSchema, needsValues, registryInputs, registryRemote, resolveRegistryRemote } from "../../../app/common/registry-remote.js";
 import { UserServerError } from "../../../app/common/server-input.js";
 
 const analytics = {
@@ -55,6 +55,22 @@ describe("registryRemote", () => {
 
   test("a server without a usable remote says so", () => {
     assert.match(refusal(() => registryRemote({ name: "x/y", remotes: [{ type: "ws", url: "wss://x" }] })).message, /x\/y lists no Streamable HTTP or SSE endpoint/);
+  });
+});
+
+describe("needsValues", () => {
+  test("a URL variable or a required header without a default needs values from the user", () => {
+    assert.equal(needsValues(analytics), true);
+    assert.equal(needsValues({ remotes: [{ type: "sse", url: "https://{tenant}.example.com/sse" }] }), true);
+    const keyed = { remotes: [{ type: "streamable-http", url: "https://e.com/mcp", headers: [{ name: "X-Key", isRequired: true }] }] };
+    assert.equal(needsValues(keyed), true);
+  });
+
+  test("a plain endpoint, optional headers or defaults need nothing; neither does a server with no usable remote", () => {
+    assert.equal(needsValues({ remotes: [{ type: "streamable-http", url: "https://e.com/mcp" }] }), false);
+    const defaulted = { remotes: [{ type: "streamable-http", url: "https://e.com/mcp", headers: [{ name: "X-Region", isRequired: true, default: "eu" }, { name: "X-Trace" }] }] };
+    assert.equal(needsValues(defaulted), false);
+    assert.equal(needsValues({ packages: [{}] }), false);
   });
 });
 

@@ -69,14 +69,14 @@ describe("checkHeaders", () => {
   for (const [headers, message] of /** @type {[any, RegExp][]} */ ([
     [["a"], /"headers" must be an object/],
     [{ "Bad Name": "x" }, /"Bad Name" is not a valid header name/],
-    [{ "Content-Type": "text/plain" }, /the Content-Type header cannot be set/],
-    [{ "Mcp-Session-Id": "s" }, /the Mcp-Session-Id header cannot be set/],
-    [{ "X-Key": 5 }, /the value of the X-Key header must be text/],
+    [{ "Content-Type": "text/plain" }, /^The Content-Type header cannot be set/],
+    [{ "Mcp-Session-Id": "s" }, /^The Mcp-Session-Id header cannot be set/],
+    [{ "X-Key": 5 }, /^The value of the X-Key header must be text/],
     [{ "X-Key": "a\r\nInjected: yes" }, /contains a line break/],
     [{ "X-Key": "x".repeat(8193) }, /longer than 8192 characters/],
     [{ Authorization: "Bearer ${input:token}" }, /uses \$\{input:token\}, which only a desktop client fills in/],
-    [{ "X-Key": "a", "x-key": "b" }, /the x-key header is given twice/],
-    [Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-${i}`, "v"])), /at most 32 headers/],
+    [{ "X-Key": "a", "x-key": "b" }, /^The x-key header is given twice/],
+    [Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-${i}`, "v"])), /^At most 32 headers/],
   ])) {
     test(`refuses ${JSON.stringify(headers).slice(0, 50)}`, () => refused(() => checkHeaders(headers), message));
   }

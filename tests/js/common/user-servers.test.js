@@ -7,6 +7,7 @@ import { getAll, getOne, putOne, transact } from "../../../app/common/db.js";
 import { getServer, storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
 import { UserServerError } from "../../../app/common/server-input.js";
 import {
+  addableFromRegistry,
   addServerFromRegistry,
   addServerFromUrl,
   addServersFromJson,
@@ -208,7 +209,7 @@ describe("editing, disabling, removing", () => {
     await addServerFromUrl("https://two.example.com/mcp", unmanaged);
     await refused(updateUserServer(name, { url: "file:///etc/passwd" }, unmanaged), /Only http:\/\/ and https:\/\//);
     await refused(updateUserServer(name, { url: "https://two.example.com/mcp" }, unmanaged), /already added, as two.example.com\/mcp/);
-    await refused(updateUserServer(name, { headers: { Cookie: "x" } }, unmanaged), /the Cookie header cannot be set/);
+    await refused(updateUserServer(name, { headers: { Cookie: "x" } }, unmanaged), /^The Cookie header cannot be set/);
     await refused(updateUserServer(name, { title: "" }, unmanaged), /Give the server a name/);
   });
 
@@ -251,5 +252,22 @@ describe("registry entries cannot pass for the user's", () => {
     const fake = /** @type {any} */ (await getServer("com.example/fake"));
     assert.equal(isUserServer(fake), false);
     assert.equal(userEndpoint(fake), undefined);
+  });
+});
+
+describe("addableFromRegistry", () => {
+  /** @param {any} server */
+  const entry = (server) => /** @type {any} */ ({ name: server.name, server, official: {}, syncedAt: 0 });
+
+  test("offers an upstream registry's remote servers, templated URLs included", () => {
+    assert.equal(addableFromRegistry(entry({ name: "com.example/a", remotes: [{ type: "streamable-http", url: "https://a.example.com/mcp" }] }), ORIGIN), true);
+    assert.equal(addableFromRegistry(entry({ name: "com.example/b", remotes: [{ type: "sse", url: "https://{tenant}.example.com/sse" }] }), ORIGIN), true);
+  });
+
+  test("not the site's own servers, local ones, package-only ones, or the user's", async () => {
+    assert.equal(addableFromRegistry(entry({ name: "io.satchel/workspace", remotes: [{ type: "streamable-http", url: `${ORIGIN}/mcp/workspace` }] }), ORIGIN), false);
+    assert.equal(addableFromRegistry(entry({ name: "io.satchel/tools", _meta: { "io.satchel/local": { worker: "w", files: [] } } }), ORIGIN), false);
+    assert.equal(addableFromRegistry(entry({ name: "com.example/pkg", packages: [{ registryType: "npm" }] }), ORIGIN), false);
+    assert.equal(addableFromRegistry(await addServerFromUrl(url, unmanaged), ORIGIN), false);
   });
 });
