@@ -1,6 +1,7 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
 import { getTools } from "../common/mirror.js";
-import { loadPolicy } from "../common/policy.js";
+import { loadPolicy, userServersAllowed } from "../common/policy.js";
+import { addServerView } from "./add-server-form.js";
 import { preloadBundledModels } from "./bundled-models.js";
 import { watchInstallPrompt } from "./install-button.js";
 import { startDictation } from "./dictation-view.js";
@@ -9,6 +10,7 @@ import { McpHost } from "./mcp-host.js";
 import { modelsView } from "./models-panel.js";
 import { watchNetwork } from "./network-status.js";
 import { outboxView } from "./outbox-panel.js";
+import { serverActions } from "./server-actions.js";
 import { renderServers } from "./servers-panel.js";
 import { startServiceWorker } from "./service-worker.js";
 import { askServiceWorker, onServiceWorkerMessage } from "./sw-client.js";
@@ -43,6 +45,9 @@ function startHost(policy) {
       tools,
       errors: host.errors,
       workers,
+      protocolVersions: host.protocolVersions,
+      actions,
+      canAdd: userServersAllowed(policy),
       selected,
       onSelect: (server, tool) => {
         selected = `${server.name}\u0000${tool.name}`;
@@ -52,6 +57,9 @@ function startHost(policy) {
     });
     $("registry-error").textContent = host.errors.get("registry") ?? "";
   }
+
+  const actions = serverActions({ dialog: $("server-dialog"), host, policy, changed: renderServerList });
+  addServerView($("add-server"), { policy, onAdded: actions.added });
 
   const pool = hostLocalServers((status) => {
     workers.set(status.serverId, status);
