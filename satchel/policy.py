@@ -276,7 +276,8 @@ def _policy(checked: dict[str, Any], walk: _Walk) -> Policy:
         organization=checked["organization"],
         allowed_servers=allowed,
         allowed_origins=servers.get("origins"),
-        user_servers_allowed=servers.get("userAdded", True),
+        # A policy that lists the servers that exist means a closed list unless it says users may add their own.
+        user_servers_allowed=servers.get("userAdded", allowed is None),
         upstream_registries=checked.get("upstreamRegistries", False),
         denied_tools=denied,
         always_ask_tools=always_ask,

@@ -69,6 +69,11 @@ def test_server_origins_and_user_added_servers_are_on_the_policy() -> None:
     assert policy.user_servers_allowed is False
     unrestricted = parse_policy_toml('organization = "A"')
     assert (unrestricted.allowed_origins, unrestricted.user_servers_allowed) == (None, True)
+    # A policy that lists the servers that exist is a closed list unless it lets users add their own.
+    listed = parse_policy_toml('organization = "A"\n[servers]\nallow = ["io.satchel/tools"]')
+    assert listed.user_servers_allowed is False
+    opened = parse_policy_toml('organization = "A"\n[servers]\nallow = ["io.satchel/tools"]\nuser_added = true')
+    assert opened.user_servers_allowed is True
     # An empty list is a restriction too: no origin but the app's own.
     assert parse_policy_toml('organization = "A"\n[servers]\norigins = []').allowed_origins == ()
 

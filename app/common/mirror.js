@@ -1,9 +1,18 @@
 // The registry mirror in IndexedDB: every known server's registry entry and its last tools/list, readable with
 // or without a network. The service worker writes servers (registry sync); the page writes tool lists (it holds
-// the MCP clients); both read.
+// the MCP clients) and the servers the user adds (common/user-servers.js); both read. A registry sync never
+// overwrites or deletes a server the user added.
 import { getAll, getOne, putOne, transact } from "./db.js";
 
 export const LOCAL_META_KEY = "io.satchel/local";
+/** `server._meta` key of a server the user added (common/user-servers.js): how it was added, its state, headers. */
+export const USER_META_KEY = "io.satchel/user";
+/**
+ * Names of user-added servers start with this namespace. Registry names are reverse-DNS namespaces of a domain (or
+ * GitHub account) the publisher proved to own, and "user" is no top-level domain, so no registry entry can carry one;
+ * the mirror drops any that claims to.
+ */
+export const USER_NAMESPACE = "user.";
 /** The build's registry snapshot: its bundled servers (satchel/build/registry_snapshot.py), precached. */
 export const SNAPSHOT_URL = "/registry.json";
 export const OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official";
@@ -11,8 +20,15 @@ export const OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official";
 /** @typedef {{name: string, server: any, official: any, syncedAt: number}} MirroredServer */
 /** @typedef {{name: string, reason: string}} HiddenTool */
 /**
+ * `protocolVersion`: what the server last negotiated while the network was up (absent until then).
  * @typedef {{server: string, tools: any[], hidden: HiddenTool[], fetchedAt: number, ttlMs: number,
- *   fingerprint: string}} MirroredTools
+ *   fingerprint: string, protocolVersion?: string}} MirroredTools
+ */
+/**
+ * What a user-added server carries in `server._meta["io.satchel/user"]`: when and how it was added (the registry
+ * entry it came from), whether the user turned it off, and the HTTP headers sent to it with every request.
+ * @typedef {{addedAt: number, source: "url" | "json" | "registry", registryName?: string, disabled: boolean,
+ *   headers: Record<string, string>}} UserServerMeta
  */
 
 /** Same-origin URL at which the page's MCP client reaches a server (the service-worker router answers it). */
@@ -45,6 +61,17 @@ export const localConfig = (entry) => entry.server?._meta?.[LOCAL_META_KEY] ?? n
 export const remoteUrl = (entry) =>
   (entry.server?.remotes ?? []).find((/** @type {{type: string, url: string}} */ remote) => remote.type === "streamable-http")?.url ?? null;
 
+/**
+ * How the user added a server, or null for a server of a registry. Only a name in the user namespace counts (the
+ * mirror keeps registry entries out of it), so a registry entry that carries the key is not taken for the user's.
+ * @param {Pick<MirroredServer, "name" | "server">} entry
+ * @returns {UserServerMeta | null}
+ */
+export const userMeta = (entry) => (entry.name.startsWith(USER_NAMESPACE) && entry.server?._meta?.[USER_META_KEY]) || null;
+
+/** Whether the user added this server (rather than a registry listing it). @param {Pick<MirroredServer, "name" | "server">} entry */
+export const isUserServer = (entry) => userMeta(entry) !== null;
+
 /** @returns {Promise<MirroredServer[]>} sorted by name */
 export async function listServers() {
   /** @type {MirroredServer[]} */
@@ -56,7 +83,8 @@ export async function listServers() {
 export const getServer = (name) => getOne("servers", name);
 
 /**
- * Store registry entries (`{server, _meta}` as the registry API lists them); deleted ones are removed.
+ * Store registry entries (`{server, _meta}` as the registry API lists them); deleted ones are removed. Every server
+ * the user added is named in the user namespace, which is the user's alone: a registry entry there is ignored.
  * @param {any[]} entries
  */
 export function storeRegistryEntries(entries) {
@@ -64,9 +92,11 @@ export function storeRegistryEntries(entries) {
   return transact("servers", "readwrite", (tx) => {
     const store = tx.objectStore("servers");
     for (const entry of entries) {
+      const { name } = entry.server;
+      if (name.startsWith(USER_NAMESPACE)) continue;
       const official = entry._meta?.[OFFICIAL_META_KEY] ?? {};
-      if (official.status === "deleted") store.delete(entry.server.name);
-      else if (official.isLatest !== false) store.put({ name: entry.server.name, server: entry.server, official, syncedAt: now });
+      if (official.status === "deleted") store.delete(name);
+      else if (official.isLatest !== false) store.put({ name, server: entry.server, official, syncedAt: now });
     }
   });
 }

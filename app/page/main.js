@@ -1,8 +1,9 @@
 // Entry point of the page: wires the shell's parts together and nothing else.
 import { getTools, localConfig, remoteUrl } from "../common/mirror.js";
+import { loadPolicy, userServersAllowed } from "../common/policy.js";
 import { reachOf } from "../common/remote-fetch.js";
+import { addServerView } from "./add-server-form.js";
 import { h } from "./dom.js";
-import { loadPolicy } from "../common/policy.js";
 import { preloadBundledModels } from "./bundled-models.js";
 import { watchInstallPrompt } from "./install-button.js";
 import { startDictation } from "./dictation-view.js";
@@ -11,6 +12,7 @@ import { McpHost } from "./mcp-host.js";
 import { modelsView } from "./models-panel.js";
 import { watchNetwork } from "./network-status.js";
 import { outboxView } from "./outbox-panel.js";
+import { serverActions } from "./server-actions.js";
 import { renderServers } from "./servers-panel.js";
 import { startServiceWorker } from "./service-worker.js";
 import { askServiceWorker, onServiceWorkerMessage } from "./sw-client.js";
@@ -46,6 +48,9 @@ function startHost(policy) {
       tools,
       errors: host.errors,
       workers,
+      protocolVersions: host.protocolVersions,
+      actions,
+      canAdd: userServersAllowed(policy),
       selected,
       onSelect: (server, tool) => {
         selected = `${server.name}\u0000${tool.name}`;
@@ -71,6 +76,9 @@ function startHost(policy) {
       await signInControls(server, url, { onChange: () => host.signedIn(server.name) }),
     );
   }
+
+  const actions = serverActions({ dialog: $("server-dialog"), host, policy, changed: renderServerList });
+  addServerView($("add-server"), { policy, onAdded: actions.added });
 
   const pool = hostLocalServers((status) => {
     workers.set(status.serverId, status);

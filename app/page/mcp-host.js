@@ -13,7 +13,9 @@ import {
 } from "../common/mirror.js";
 import { callToolRaw, connectClient, IDEMPOTENCY_KEY, listToolsRaw } from "../common/mcp-client.js";
 import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../common/policy.js";
+import { needsValues } from "../common/registry-remote.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
+import { disabledRefusal, isUserServer, userEndpoint } from "../common/user-servers.js";
 import { approve } from "./approval.js";
 import { AUTH_CHANNEL } from "./sign-in.js";
 import { askServiceWorker } from "./sw-client.js";
@@ -23,7 +25,7 @@ import { argumentErrors, outputProblem, screenTools, toolLabel } from "./tool-sc
 export class CallRefused extends Error {
   /**
    * @param {string} message
-   * @param {"denied" | "invalid" | "unknown" | "policy"} reason
+   * @param {"denied" | "invalid" | "unknown" | "policy" | "disabled"} reason
    * @param {Map<string,string>} [fields]
    */
   constructor(message, reason, fields = new Map()) {
@@ -43,6 +45,8 @@ export class McpHost extends EventTarget {
     this.clients = new Map();
     /** @type {Map<string, string>} last error per server, shown next to it */
     this.errors = new Map();
+    /** @type {Map<string, string>} the protocol version each server negotiated on this page, online */
+    this.protocolVersions = new Map();
     // A client connected while offline was answered by the router's stand-in; talk to the real server afresh.
     window.addEventListener("online", () => this.dropClients());
     window.addEventListener("offline", () => this.dropClients());
@@ -77,11 +81,31 @@ export class McpHost extends EventTarget {
   /** @param {string} name */
   client(name) {
     if (!this.clients.has(name)) {
-      const connecting = connectClient(serverPath(name));
+      const connecting = connectClient(serverPath(name)).then((client) => {
+        // Offline, the router answers the handshake in the server's stead: only an online handshake is the server's.
+        const version = /** @type {any} */ (client.transport)?.protocolVersion;
+        if (version && navigator.onLine) this.protocolVersions.set(name, version);
+        return client;
+      });
       connecting.catch(() => this.clients.delete(name));
       this.clients.set(name, connecting);
     }
     return this.clients.get(name);
+  }
+
+  /** Close and forget the client of a server the user changed or removed; the next call connects afresh. @param {string} name */
+  forget(name) {
+    const pending = this.clients.get(name);
+    this.clients.delete(name);
+    this.errors.delete(name);
+    this.protocolVersions.delete(name);
+    pending?.then((client) => client.close()).catch(() => {});
+  }
+
+  /** List the tools of one server (one the user just added or changed) and tell the page. @param {any} server */
+  async refreshServer(server) {
+    await this.refreshTools(server);
+    this.#changed();
   }
 
   /** Sync the registry (when online) and refresh stale tool lists; the mirror serves whatever fails. */
@@ -99,14 +123,38 @@ export class McpHost extends EventTarget {
     this.#changed();
   }
 
-  /** The mirrored servers this app may use (all of them, unless a managed policy narrows it). */
+  /**
+   * The mirrored servers this app may use (all of them, unless a managed policy narrows it), and every server the
+   * user added, so that one the policy now refuses can still be seen and removed.
+   */
   async servers() {
     const all = await listServers();
-    return all.filter((server) => serverAllowed(this.policy, server.name) && (localConfig(server) || remoteAllowed(this.policy)));
+    return all.filter(
+      (server) => isUserServer(server) || (serverAllowed(this.policy, server.name) && (localConfig(server) || remoteAllowed(this.policy))),
+    );
+  }
+
+  /**
+   * Why the page must not talk to a server now: the user turned it off, or the policy refuses it; else null.
+   * @param {any} server
+   * @returns {{message: string, reason: "disabled" | "policy"} | null}
+   */
+  blocked(server) {
+    const disabled = disabledRefusal(server);
+    if (disabled) return { message: disabled, reason: "disabled" };
+    const refusal = policyRefusal(this.policy, server.name, { remote: !localConfig(server), userUrl: userEndpoint(server) });
+    return refusal ? { message: refusal, reason: "policy" } : null;
   }
 
   /** @param {any} server @param {{force?: boolean}} [options] force: ask the server even if the list is fresh */
   async refreshTools(server, { force = false } = {}) {
+    const block = this.blocked(server);
+    if (block) {
+      if (block.reason === "policy") this.errors.set(server.name, block.message);
+      return;
+    }
+    // A registry entry that needs the user's values (a URL variable, a key) is reached only once the user adds it.
+    if (!isUserServer(server) && needsValues(server.server)) return;
     const record = await getTools(server.name);
     if (!force && toolsAreFresh(record, server)) return;
     try {
@@ -115,7 +163,8 @@ export class McpHost extends EventTarget {
       const allowed = tools.filter((tool) => !toolDenied(this.policy, server.name, tool?.name));
       const { shown, hidden } = screenTools(allowed);
       const fingerprint = localFingerprint(server);
-      await storeTools({ server: server.name, tools: shown, hidden, fetchedAt: Date.now(), ttlMs, fingerprint });
+      const protocolVersion = this.protocolVersions.get(server.name) ?? record?.protocolVersion;
+      await storeTools({ server: server.name, tools: shown, hidden, fetchedAt: Date.now(), ttlMs, fingerprint, protocolVersion });
       this.errors.delete(server.name);
     } catch (error) {
       this.errors.set(server.name, record ? `showing the tools saved earlier: ${error.message}` : error.message);
@@ -132,6 +181,8 @@ export class McpHost extends EventTarget {
    */
   async call(serverName, toolName, args, { idempotencyKey, ...options } = {}) {
     const server = await getServer(serverName);
+    const disabled = server && disabledRefusal(server);
+    if (disabled) throw new CallRefused(`${disabled}; nothing was sent.`, "disabled");
     const findTool = async () => (await getTools(serverName))?.tools.find((candidate) => candidate.name === toolName);
     let tool = await findTool();
     // A call may come before the server's tools were first listed (the Python runtime takes seconds to load):
@@ -141,7 +192,7 @@ export class McpHost extends EventTarget {
       tool = await findTool();
     }
     if (!server || !tool) throw new CallRefused(`${toolName} is not a tool of ${serverName}`, "unknown");
-    const refusal = policyRefusal(this.policy, serverName, { remote: !localConfig(server), tool: toolName });
+    const refusal = policyRefusal(this.policy, serverName, { remote: !localConfig(server), tool: toolName, userUrl: userEndpoint(server) });
     if (refusal) throw new CallRefused(`${refusal}; nothing was sent.`, "policy");
     const fields = argumentErrors(tool.inputSchema, args);
     if (fields.size) throw new CallRefused("Some arguments are not valid; nothing was sent.", "invalid", fields);

@@ -26,11 +26,16 @@ export function fieldSchema(schema) {
 function control(name, schema, id) {
   const type = [schema.type].flat()[0];
   if (Array.isArray(schema.enum)) {
-    return h("select", { id, name }, h("option", { value: "" }, "—"), ...schema.enum.map((v) => h("option", { value: JSON.stringify(v) }, String(v))));
+    const options = schema.enum.map((v) => h("option", { value: JSON.stringify(v), selected: v === schema.default }, String(v)));
+    return h("select", { id, name }, h("option", { value: "" }, "—"), ...options);
   }
   if (type === "boolean") return h("input", { id, name, type: "checkbox", checked: schema.default === true });
   if (type === "integer" || type === "number") {
     return h("input", { id, name, type: "number", step: type === "integer" ? "1" : "any", min: schema.minimum, max: schema.maximum, value: schema.default ?? "" });
+  }
+  // A secret (JSON Schema's writeOnly: shown to nobody once written) is typed into a password field.
+  if (type === "string" && schema.writeOnly === true) {
+    return h("input", { id, name, type: "password", value: schema.default ?? "", maxlength: schema.maxLength, autocomplete: "off" });
   }
   if (type === "string" && (SHORT_TEXT.test(name) || (schema.maxLength ?? Infinity) <= 200 || schema.format)) {
     return h("input", { id, name, type: "text", value: schema.default ?? "", maxlength: schema.maxLength, autocomplete: "off" });

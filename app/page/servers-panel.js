@@ -1,51 +1,121 @@
-// The servers panel: every server in the registry mirror with its tools (offline too), where each runs, the state
-// of local workers, tools hidden because their schema is invalid (with the reason), and errors.
-import { localConfig } from "../common/mirror.js";
+// The servers panel: every server in the registry mirror with its tools (offline too), where each runs (origin,
+// transport, the MCP version it negotiated), the state of local workers, tools hidden because their schema is invalid
+// (with the reason), and errors. Servers the user added carry Edit, Disable/Enable and Remove; a remote server of an
+// upstream registry carries Add. What those buttons do is page/server-actions.js's.
+import { localConfig, remoteUrl, userMeta } from "../common/mirror.js";
+import { needsValues } from "../common/registry-remote.js";
+import { addableFromRegistry } from "../common/user-servers.js";
 import { toolLabel } from "./tool-schema.js";
 import { h } from "./dom.js";
+
+/** @typedef {import("./server-actions.js").ServerActions} ServerActions */
 
 /**
  * @param {HTMLElement} list the <ul> to fill
  * @param {{servers: any[], tools: Map<string, any>, errors: Map<string, string>, workers: Map<string, any>,
- *   selected: string | null, onSelect: (server: any, tool: any) => void}} view
+ *   protocolVersions: Map<string, string>, selected: string | null, onSelect: (server: any, tool: any) => void,
+ *   actions: ServerActions, canAdd: boolean}} view canAdd: whether the policy lets the user add servers
  */
-export function renderServers(list, { servers, tools, errors, workers, selected, onSelect }) {
-  list.replaceChildren(
-    ...servers.map((server) => {
-      const record = tools.get(server.name);
-      const local = localConfig(server);
-      const worker = workers.get(server.name);
-      const where = local ? "on this device" : "remote";
-      return h(
-        "li",
-        { class: "server", dataset: { server: server.name } },
-        h("h3", { class: "server-name" }, server.server.title ?? server.name, h("span", { class: "badge" }, where)),
-        local ? null : h("p", { class: "server-auth", dataset: { serverAuth: "" } }),
-        server.server.description ? h("p", { class: "server-description" }, server.server.description) : null,
-        worker ? h("p", { class: "server-state", dataset: { state: worker.state } }, workerText(worker)) : null,
-        errors.has(server.name) ? h("p", { class: "server-error", role: "alert" }, errors.get(server.name)) : null,
-        h(
-          "ul",
-          { class: "tool-list" },
-          ...(record?.tools ?? []).map((tool) => {
-            const id = `${server.name}\u0000${tool.name}`;
-            return h("li", {}, h("button", {
-              type: "button",
-              class: "tool-button",
-              "aria-pressed": String(id === selected),
-              dataset: { tool: tool.name },
-              title: tool.description ?? "",
-              onclick: () => onSelect(server, tool),
-            }, toolLabel(tool)));
-          }),
-        ),
-        record?.hidden.length
-          ? h("details", { class: "hidden-tools" }, h("summary", {}, `${record.hidden.length} tool(s) hidden`),
-              h("ul", {}, ...record.hidden.map((hidden) => h("li", { dataset: { hiddenTool: hidden.name } }, `${hidden.name}: ${hidden.reason}`))))
-          : null,
-        !record && !errors.has(server.name) ? h("p", { class: "empty-state" }, "Tools not loaded yet.") : null,
-      );
+export function renderServers(list, view) {
+  list.replaceChildren(...view.servers.map((server) => serverItem(server, view)));
+}
+
+function serverItem(server, { tools, errors, workers, protocolVersions, selected, onSelect, actions, canAdd }) {
+  const record = tools.get(server.name);
+  const local = localConfig(server);
+  const user = userMeta(server);
+  const disabled = user?.disabled === true;
+  const worker = workers.get(server.name);
+  const title = server.server.title ?? server.name;
+  return h(
+    "li",
+    { class: "server", dataset: { server: server.name, ...(user ? { userAdded: "true", disabled: String(disabled) } : {}) } },
+    h(
+      "h3",
+      { class: "server-name" },
+      title,
+      h("span", { class: "badge" }, local ? "on this device" : "remote"),
+      user ? h("span", { class: "badge" }, "added by you") : null,
+      disabled ? h("span", { class: "badge badge-off" }, "disabled") : null,
+    ),
+    server.server.description ? h("p", { class: "server-description" }, server.server.description) : null,
+    serverFacts(server, local, protocolVersions.get(server.name) ?? record?.protocolVersion),
+    worker ? h("p", { class: "server-state", dataset: { state: worker.state } }, workerText(worker)) : null,
+    errors.has(server.name) ? h("p", { class: "server-error", role: "alert" }, errors.get(server.name)) : null,
+    disabled
+      ? h("p", { class: "empty-state" }, "Disabled: nothing is sent to it until you enable it.")
+      : toolList(server, record, selected, onSelect),
+    !disabled && record?.hidden.length
+      ? h("details", { class: "hidden-tools" }, h("summary", {}, `${record.hidden.length} tool(s) hidden`),
+          h("ul", {}, ...record.hidden.map((hidden) => h("li", { dataset: { hiddenTool: hidden.name } }, `${hidden.name}: ${hidden.reason}`))))
+      : null,
+    !disabled && !record && !errors.has(server.name) ? h("p", { class: "empty-state" }, notLoadedText(server, user)) : null,
+    user ? userControls(server, title, disabled, actions) : null,
+    !user && canAdd && addableFromRegistry(server, location.origin)
+      ? h("div", { class: "actions server-actions" },
+          h("button", { type: "button", class: "button secondary", "aria-label": `Add ${title}`, onclick: () => actions.addFromRegistry(server) }, "Add"))
+      : null,
+  );
+}
+
+/** Why a server has no tools listed yet. */
+function notLoadedText(server, user) {
+  return !user && !localConfig(server) && needsValues(server.server)
+    ? "Add it to use it: it needs values that only you can give (its address or a key)."
+    : "Tools not loaded yet.";
+}
+
+/** Where a server is, how it is reached, and the MCP version it negotiated; the sign-in state of a remote one. */
+function serverFacts(server, local, protocolVersion) {
+  const remotes = server.server.remotes ?? [];
+  const remote = remotes.find((r) => r.url === remoteUrl(server)) ?? remotes[0];
+  return h(
+    "p",
+    { class: "server-facts" },
+    h("span", { dataset: { fact: "origin" } }, local ? "this device" : originOf(remote?.url)),
+    " · ",
+    h("span", { dataset: { fact: "transport" } }, local ? "Web Worker" : remote?.type ?? "no endpoint"),
+    " · ",
+    h("span", { dataset: { fact: "protocol" } }, protocolVersion ? `MCP ${protocolVersion}` : "not yet connected"),
+    // Filled by the sign-in (OAuth) code for servers that need it; empty otherwise.
+    local ? null : h("span", { class: "server-auth", dataset: { serverAuth: "" } }),
+  );
+}
+
+/** @param {string | undefined} url */
+function originOf(url) {
+  if (!url) return "no URL";
+  return URL.canParse(url) ? new URL(url).origin : url; // a registry's URL template ({tenant}) is shown as written
+}
+
+function toolList(server, record, selected, onSelect) {
+  return h(
+    "ul",
+    { class: "tool-list" },
+    ...(record?.tools ?? []).map((tool) => {
+      const id = `${server.name}\u0000${tool.name}`;
+      return h("li", {}, h("button", {
+        type: "button",
+        class: "tool-button",
+        "aria-pressed": String(id === selected),
+        dataset: { tool: tool.name },
+        title: tool.description ?? "",
+        onclick: () => onSelect(server, tool),
+      }, toolLabel(tool)));
     }),
+  );
+}
+
+/** @param {ServerActions} actions */
+function userControls(server, title, disabled, actions) {
+  /** @param {string} text @param {() => void} onclick */
+  const button = (text, onclick) => h("button", { type: "button", class: "button secondary", "aria-label": `${text} ${title}`, onclick }, text);
+  return h(
+    "div",
+    { class: "actions server-actions" },
+    button("Edit", () => actions.edit(server)),
+    button(disabled ? "Enable" : "Disable", () => actions.setDisabled(server, !disabled)),
+    button("Remove", () => actions.remove(server)),
   );
 }
 

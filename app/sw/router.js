@@ -7,7 +7,7 @@
 //   remote server, offline  → answered from the mirror (handshake, tools/list); a tools/call is queued if the tool
 //                             is safe to replay, otherwise refused with an error that says it needs the network.
 // Before any of that, a managed policy is applied: a server or tool it does not allow is refused here, whatever
-// the page asks for.
+// the page asks for; so is a server the user added and then disabled.
 // The router never opens the standalone GET event stream to a remote server (it answers 405, which the MCP client
 // accepts): a stream the service worker relays keeps it busy, and the browser will not activate a new version of the
 // app while the old service worker is busy. Servers still stream progress inside the answer to each request.
@@ -15,6 +15,7 @@ import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPa
 import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
+import { disabledRefusal, userEndpoint } from "../common/user-servers.js";
 import { errorMessage, HANDSHAKE_VERSIONS, RpcError } from "../common/protocol.js";
 import { RelayRefusal } from "../common/remote-fetch.js";
 import { callLocalServer } from "./local-bridge.js";
@@ -89,7 +90,9 @@ async function route(event, name, { policy: currentPolicy, onQueued }) {
   }
   const local = localConfig(server);
   const tool = message?.method === "tools/call" ? message.params?.name : undefined;
-  const refusal = policyRefusal(policy, name, { remote: !local, tool });
+  // A server the user added obeys the policy's rules for those (allowed at all, at an allowed origin), checked on
+  // every call since the policy may have changed since it was added; and one the user turned off is not reachable.
+  const refusal = policyRefusal(policy, name, { remote: !local, tool, userUrl: userEndpoint(server) }) ?? disabledRefusal(server);
   if (refusal) return refuse(refusal, 403);
   const call = { event, server, body, message, policy };
   return local ? routeLocal(call, local) : routeRemote(call, onQueued);

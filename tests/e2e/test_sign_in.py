@@ -25,7 +25,10 @@ pytestmark = pytest.mark.e2e
 def app(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
     """The app, its relay allowed to reach this machine (the test's servers listen on 127.0.0.1)."""
     process = ServerProcess(
-        site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db", extra_args=("--relay-allow-private",)
+        site.dist_dir,
+        tmp_path / "server.log",
+        tmp_path / "workspace.db",
+        extra_args=("--relay-allow-private",),
     )
     process.start()
     yield process
@@ -84,7 +87,9 @@ def test_sign_in_on_the_consent_page_then_a_refresh_after_the_token_expires(
     run(page, entry, "list_notes", {})
     expect(result_box(page)).to_contain_text("Tunnel")
     grants = [r["grant_type"] for r in notes_server.state()["token_requests"]]
-    assert grants == ["authorization_code", "refresh_token"], "the expired token was refreshed, nobody was asked"
+    assert grants == ["authorization_code", "refresh_token"], (
+        "the expired token was refreshed, nobody was asked"
+    )
     expect(entry.locator("[data-sign-in='signed-in']")).to_be_visible()
 
 

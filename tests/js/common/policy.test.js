@@ -12,6 +12,8 @@ import {
   serverAllowed,
   toolAlwaysAsks,
   toolDenied,
+  userServerRefusal,
+  userServersAllowed,
 } from "../../../app/common/policy.js";
 
 /** @typedef {import("../../../app/common/policy.js").Policy} Policy */
@@ -46,6 +48,17 @@ describe("policyProblems", () => {
       "sync.remoteAllowed must be true or false",
       "upstreamRegistries must be true or false",
     ]);
+  });
+
+  test("servers.userAdded and servers.origins: a boolean and a list of http(s) origins", () => {
+    const valid = { ...policy, servers: { userAdded: true, origins: ["https://tools.example.org", "http://localhost:8080/"] } };
+    assert.deepEqual(policyProblems(valid), []);
+    for (const origins of [["https://tools.example.org/mcp"], ["ftp://tools.example.org"], ["tools.example.org"], "https://x.org", [1]]) {
+      assert.deepEqual(policyProblems({ ...policy, servers: { origins } }), [
+        'servers.origins must be a list of origins such as "https://tools.example.org"',
+      ]);
+    }
+    assert.deepEqual(policyProblems({ ...policy, servers: { userAdded: "no" } }), ["servers.userAdded must be true or false"]);
   });
 
   test("a policy that is not an object", () => {
@@ -114,6 +127,42 @@ describe("the rules", () => {
       "your organisation's policy keeps everything on this device: io.satchel/workspace is remote",
     );
     assert.equal(policyRefusal(local, "io.satchel/tools", { remote: false }), null);
+  });
+
+  test("servers the user adds: allowed unless servers.userAdded is false (or a servers.allow list leaves it out), at any origin unless servers.origins lists them", () => {
+    assert.equal(userServersAllowed(null), true);
+    assert.equal(userServersAllowed({ version: 1 }), true);
+    assert.equal(userServersAllowed(policy), false, "servers.allow without servers.userAdded is a closed list");
+    assert.equal(userServersAllowed({ ...policy, servers: { ...policy.servers, userAdded: true } }), true);
+    assert.equal(userServerRefusal(null, "https://any.example/mcp"), null);
+    assert.equal(userServerRefusal({ version: 1 }, "https://any.example/mcp"), null);
+    const closed = /** @type {Policy} */ ({ ...policy, servers: { userAdded: false } });
+    assert.equal(userServersAllowed(closed), false);
+    assert.equal(userServerRefusal(closed, "https://any.example/mcp"), "Riverside Clinic's policy does not allow servers added on this device");
+    const listed = /** @type {Policy} */ ({ version: 1, servers: { origins: ["https://tools.example.org", "http://localhost:8080/"] } });
+    assert.equal(userServerRefusal(listed, "https://tools.example.org/v1/mcp"), null);
+    assert.equal(userServerRefusal(listed, "https://TOOLS.example.org:443/mcp"), null);
+    assert.equal(userServerRefusal(listed, "http://localhost:8080/mcp"), null);
+    assert.equal(
+      userServerRefusal(listed, "http://tools.example.org/mcp"),
+      "your organisation's policy allows added servers only at https://tools.example.org, http://localhost:8080/: http://tools.example.org is not one of them",
+    );
+    assert.match(/** @type {string} */ (userServerRefusal({ version: 1, servers: { origins: [] } }, "https://x.org/")), /only at no origin at all/);
+  });
+
+  test("policyRefusal judges a user's server by the rules for those, not by servers.allow", () => {
+    const listed = /** @type {Policy} */ ({ ...policy, servers: { allow: ["io.satchel/tools"], origins: ["https://tools.example.org"], userAdded: true } });
+    assert.equal(policyRefusal(listed, "user.tools.example.org/mcp", { remote: true, userUrl: "https://tools.example.org/mcp" }), null);
+    assert.match(
+      /** @type {string} */ (policyRefusal(listed, "user.x.org/mcp", { remote: true, userUrl: "https://x.org/mcp" })),
+      /allows added servers only at https:\/\/tools.example.org: https:\/\/x.org is not one of them/,
+    );
+    assert.equal(
+      policyRefusal(listed, "user.tools.example.org/mcp", { remote: true, tool: "t", userUrl: "https://tools.example.org/mcp" }),
+      null,
+    );
+    const deny = /** @type {Policy} */ ({ ...listed, tools: { deny: ["user.tools.example.org/mcp:t"] } });
+    assert.match(/** @type {string} */ (policyRefusal(deny, "user.tools.example.org/mcp", { remote: true, tool: "t", userUrl: "https://tools.example.org/mcp" })), /blocked/);
   });
 
   test("sync.redactBeforeSync true makes redaction compulsory; absent or false leaves it to the user", () => {

@@ -8,6 +8,7 @@ import { transact } from "../../../app/common/db.js";
 import { storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
 import { authRecord } from "../../../app/common/oauth.js";
 import { RpcError } from "../../../app/common/protocol.js";
+import { addServerFromUrl, setUserServerDisabled } from "../../../app/common/user-servers.js";
 import { queueState } from "../../../app/sw/queue.js";
 import { routeMcp } from "../../../app/sw/router.js";
 
@@ -251,6 +252,65 @@ describe("a managed policy", () => {
     const response = await routeMcp(/** @type {any} */ ({ request, clientId: "" }), hooks);
     assert.equal(response?.status, 503);
     assert.match((await json(response)).error.message, /policy cannot be used: \/policy.json is missing/);
+  });
+});
+
+describe("servers the user added", () => {
+  const USER_URL = "https://tools.example.org/mcp";
+
+  /** Add the server at USER_URL as the user does; returns its name. */
+  async function addUserServer() {
+    return (await addServerFromUrl(USER_URL, { policy: null })).name;
+  }
+
+  test("are forwarded to their URL, whatever servers.allow lists, when the policy lets users add servers", async () => {
+    const name = await addUserServer();
+    const seen = fakeFetch(() => Response.json({ jsonrpc: "2.0", id: 1, result: { content: [] } }));
+    const policy = /** @type {Policy} */ ({ version: 1, servers: { allow: [LOCAL], userAdded: true } });
+    const { response } = await route(name, call("save_note"), { policy });
+    assert.deepEqual(await json(response), { jsonrpc: "2.0", id: 1, result: { content: [] } });
+    assert.deepEqual(seen.map((request) => request.url), [USER_URL]);
+    const closed = /** @type {Policy} */ ({ version: 1, servers: { allow: [LOCAL] } });
+    const { response: refused } = await route(name, call("save_note"), { policy: closed });
+    assert.equal((await json(refused)).error.code, RpcError.DENIED_BY_POLICY);
+  });
+
+  test("once disabled, nothing reaches them, online or offline", async () => {
+    const name = await addUserServer();
+    await setUserServerDisabled(name, true);
+    const seen = fakeFetch(() => Response.json({}));
+    for (const online of [true, false]) {
+      setOnline(online);
+      const { response, queued } = await route(name, call("save_note", 7));
+      assert.equal(response?.status, 200);
+      const answer = await json(response);
+      assert.equal(answer.id, 7);
+      assert.equal(answer.error.code, RpcError.DENIED_BY_POLICY);
+      assert.equal(answer.error.message, 'tools.example.org/mcp is disabled: enable it under "Servers and tools" to use it');
+      assert.deepEqual(queued, []);
+    }
+    assert.equal(seen.length, 0);
+    await setUserServerDisabled(name, false);
+    setOnline(true);
+    fakeFetch(() => Response.json({ jsonrpc: "2.0", id: 1, result: {} }));
+    assert.deepEqual((await json((await route(name, call("save_note"))).response)).result, {});
+  });
+
+  test("are refused when the policy no longer allows their origin, or no longer allows added servers", async () => {
+    const name = await addUserServer();
+    const seen = fakeFetch(() => Response.json({}));
+    for (const [servers, message] of /** @type {[any, RegExp][]} */ ([
+      [{ origins: ["https://other.example.org"] }, /allows added servers only at https:\/\/other.example.org: https:\/\/tools.example.org is not one of them/],
+      [{ userAdded: false }, /does not allow servers added on this device/],
+    ])) {
+      const { error } = await json((await route(name, call("save_note"), { policy: /** @type {Policy} */ ({ version: 1, servers }) })).response);
+      assert.equal(error.code, RpcError.DENIED_BY_POLICY);
+      assert.match(error.message, message);
+    }
+    assert.equal(seen.length, 0);
+    const allowed = /** @type {Policy} */ ({ version: 1, servers: { origins: ["https://tools.example.org"] } });
+    fakeFetch(() => Response.json({ jsonrpc: "2.0", id: 1, result: {} }));
+    assert.deepEqual((await json((await route(name, call("save_note"), { policy: allowed })).response)).result, {});
   });
 });
 
