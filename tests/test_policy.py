@@ -72,7 +72,9 @@ def test_server_origins_and_user_added_servers_are_on_the_policy() -> None:
     # A policy that lists the servers that exist is a closed list unless it lets users add their own.
     listed = parse_policy_toml('organization = "A"\n[servers]\nallow = ["io.satchel/tools"]')
     assert listed.user_servers_allowed is False
-    opened = parse_policy_toml('organization = "A"\n[servers]\nallow = ["io.satchel/tools"]\nuser_added = true')
+    opened = parse_policy_toml(
+        'organization = "A"\n[servers]\nallow = ["io.satchel/tools"]\nuser_added = true'
+    )
     assert opened.user_servers_allowed is True
     # An empty list is a restriction too: no origin but the app's own.
     assert parse_policy_toml('organization = "A"\n[servers]\norigins = []').allowed_origins == ()

@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
@@ -41,13 +42,17 @@ class ClientFailed(Exception):
 
 
 def server_entry(page: Page, url: str) -> Locator:
-    """The servers-list entry of the server added from `url`."""
-    return page.locator("#server-list > li").filter(has=page.get_by_text(url, exact=True))
+    """The servers-list entry of the server the user added from `url` (the entry shows its origin)."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    added = page.locator("#server-list > li[data-user-added='true']")
+    return added.filter(has=page.locator("[data-fact='origin']", has_text=origin))
 
 
 def add_server(page: Page, url: str) -> Locator:
+    """Add a server by its URL in the servers panel, as a person does; returns its entry."""
+    page.locator("#add-server summary").click()
     page.get_by_label("Server URL").fill(url)
-    page.get_by_role("button", name="Add server").click()
+    page.get_by_label("Server URL").press("Enter")
     entry = server_entry(page, url)
     expect(entry).to_be_visible()
     return entry

@@ -37,7 +37,7 @@ def app(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
 
 @pytest.fixture(params=[True, False], ids=["cors", "relay"])
 def notes_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OAuthMcpServer]:
-    with OAuthMcpServer(tmp_path / "oauth", cors=request.param) as server:
+    with OAuthMcpServer(tmp_path, cors=request.param) as server:
         yield server
 
 
