@@ -333,6 +333,19 @@ def test_unreachable_upstreams_are_reported_as_such(relay: RelayClient) -> None:
     )
 
 
+def test_an_international_name_is_checked_and_shown_in_its_dns_form(
+    relay: RelayClient, upstream: Upstream
+) -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "xn--bcher-kva.example" else []
+
+    client = relay(allow_private=False, allowed_hosts=["xn--bcher-kva.example"], resolver=resolver)
+    response = relayed(client, "GET", upstream.url("/mcp", host="bücher.example"))
+    assert response.status_code == 200
+    assert response.headers[TARGET_HEADER] == f"http://xn--bcher-kva.example:{upstream.port}"
+    assert upstream.seen[0].headers["host"] == [f"xn--bcher-kva.example:{upstream.port}"]
+
+
 def test_the_policy_origins_are_the_only_targets(dist: Path, relay: RelayClient, upstream: Upstream) -> None:
     other = "http://127.0.0.1:9"
     policy = f'organization = "Riverside Clinic"\n[servers]\norigins = ["{other}"]\n'
