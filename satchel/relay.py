@@ -148,7 +148,8 @@ def parse_target(request: Request) -> Target:
         raise RelayError(400, "invalid", f"the url is not a URL: {exc}") from exc
     if url.scheme not in ("http", "https") or not url.host:
         raise RelayError(400, "invalid", "the url must be an absolute http:// or https:// URL")
-    if not is_host(url.host):
+    host = url.raw_host.decode("ascii")  # an international name in its DNS form, as browsers write origins
+    if not is_host(host):
         raise RelayError(400, "invalid", f"the url's host {url.host!r} is not a host name or IP address")
     if url.port is not None and not 0 < url.port < 65536:
         raise RelayError(400, "invalid", f"the url's port {url.port} is not a TCP port (1-65535)")
@@ -157,8 +158,8 @@ def parse_target(request: Request) -> Target:
             400, "invalid", "the url carries credentials: send them in the Authorization header instead"
         )
     port = f":{url.port}" if url.port is not None else ""
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return Target(url=url.copy_with(fragment=None), origin=f"{url.scheme}://{host}{port}")
+    shown = f"[{host}]" if ":" in host else host
+    return Target(url=url.copy_with(fragment=None), origin=f"{url.scheme}://{shown}{port}")
 
 
 class Relay:
@@ -218,7 +219,9 @@ class Relay:
         limit = self.config.limits.request_body_bytes
         too_large = RelayError(413, "too-large", f"the request body is larger than {limit} bytes")
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared is not None and not declared.isdigit():
+            raise RelayError(400, "invalid", "the Content-Length header is not a number")
+        if declared is not None and int(declared) > limit:
             raise too_large
         chunks: list[bytes] = []
         size = 0

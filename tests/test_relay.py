@@ -8,7 +8,6 @@ import dataclasses
 import json
 import logging
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -16,11 +15,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -33,126 +29,9 @@ from satchel.relay import CUT_OFF_EVENT, ERROR_HEADER, TARGET_HEADER, RelayConfi
 from satchel.relay_guard import AddressRules
 from satchel.server import create_app
 from tests.support.ports import free_port, stop_process, wait_until_listening
+from tests.support.relay_upstream import STATE_TIMEOUT_S, Upstream
 
-#: Every wait in these tests is for a state, bounded by this.
-STATE_TIMEOUT_S = 60.0
 RELAY = {"X-Satchel-Relay": "1"}
-
-
-@dataclass
-class Seen:
-    method: str
-    target: str
-    headers: dict[str, list[str]]
-    body: bytes
-
-
-class Upstream:
-    """A remote MCP server stand-in on 127.0.0.1 that records what reaches it; its paths answer in the ways a
-    relay must handle (see `_answer`)."""
-
-    def __init__(self) -> None:
-        self.seen: list[Seen] = []
-        #: Lets a held answer (`/slow`, `/sse`) go on.
-        self.release = threading.Event()
-        #: Set when `/sse` finds that its client (the relay) closed the connection.
-        self.closed = threading.Event()
-        upstream = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                upstream._answer(self)
-
-            do_POST = do_GET
-            do_DELETE = do_GET
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port: int = self.server.server_address[1]
-        self.origin = f"http://127.0.0.1:{self.port}"
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def __enter__(self) -> Upstream:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
-        headers: dict[str, list[str]] = {}
-        for name, value in handler.headers.items():
-            headers.setdefault(name.lower(), []).append(value)
-        self.seen.append(Seen(handler.command, handler.path, headers, body))
-        path = urlsplit(handler.path).path
-        try:
-            if path == "/sse":
-                self._event_stream(handler)
-            elif path == "/slow":
-                self.release.wait(STATE_TIMEOUT_S)
-                self._send(handler, 200, b"{}", [("Content-Type", "application/json")])
-            elif path == "/big":
-                self._send(handler, 200, b"x" * 65536, [("Content-Type", "application/octet-stream")])
-            elif path == "/flood":
-                events = b"".join(b"event: message\ndata: %d\n\n" % n for n in range(1000))
-                self._send(handler, 200, events, [("Content-Type", "text/event-stream")])
-            elif path == "/auth":
-                challenge = (
-                    'Bearer resource_metadata="https://auth.example/.well-known/oauth-protected-resource"'
-                )
-                self._send(handler, 401, b"", [("WWW-Authenticate", challenge)])
-            elif path == "/redirect":
-                self._send(handler, 307, b"", [("Location", "/elsewhere?code=1")])
-            else:
-                self._send(
-                    handler,
-                    200,
-                    json.dumps({"jsonrpc": "2.0", "id": 1, "result": {}}).encode(),
-                    [
-                        ("Content-Type", "application/json"),
-                        ("Mcp-Session-Id", "session-1"),
-                        ("Set-Cookie", "tracking=1; Path=/"),
-                        ("X-Internal", "secret"),
-                        ("Access-Control-Allow-Origin", "*"),
-                    ],
-                )
-        except OSError:
-            pass  # the relay went away first, as some tests make it
-
-    @staticmethod
-    def _send(
-        handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: list[tuple[str, str]]
-    ) -> None:
-        handler.send_response(status)
-        for name, value in headers:
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    def _event_stream(self, handler: BaseHTTPRequestHandler) -> None:
-        """The first event at once; the second once `release` is set; `closed` if the client leaves before."""
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream")
-        handler.send_header("Cache-Control", "no-cache")
-        handler.end_headers()
-        handler.wfile.write(b"event: message\ndata: first\n\n")
-        handler.wfile.flush()
-        connection: socket.socket = handler.connection
-        deadline = time.monotonic() + STATE_TIMEOUT_S
-        while not self.release.is_set() and time.monotonic() < deadline:
-            readable, _, _ = select.select([connection], [], [], 0.05)
-            if readable and connection.recv(1, socket.MSG_PEEK) == b"":
-                self.closed.set()
-                return
-        handler.wfile.write(b"event: message\ndata: second\n\n")
 
 
 class AppServer:
@@ -452,6 +331,19 @@ def test_unreachable_upstreams_are_reported_as_such(relay: RelayClient) -> None:
         "unreachable",
         f"http://127.0.0.1:{closed_port} cannot be reached",
     )
+
+
+def test_an_international_name_is_checked_and_shown_in_its_dns_form(
+    relay: RelayClient, upstream: Upstream
+) -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "xn--bcher-kva.example" else []
+
+    client = relay(allow_private=False, allowed_hosts=["xn--bcher-kva.example"], resolver=resolver)
+    response = relayed(client, "GET", upstream.url("/mcp", host="bücher.example"))
+    assert response.status_code == 200
+    assert response.headers[TARGET_HEADER] == f"http://xn--bcher-kva.example:{upstream.port}"
+    assert upstream.seen[0].headers["host"] == [f"xn--bcher-kva.example:{upstream.port}"]
 
 
 def test_the_policy_origins_are_the_only_targets(dist: Path, relay: RelayClient, upstream: Upstream) -> None:

@@ -61,6 +61,14 @@ from satchel.wasm import DEFAULT_WASM_DIR
     "e.g. http://127.0.0.1:8471.",
 )
 @click.option(
+    "--resolver",
+    "resolvers",
+    multiple=True,
+    metavar="ADDRESS",
+    help="DNS server nginx asks for the host names of the policy's servers.origins, when a request comes "
+    "(repeatable; needed when an origin is a name), e.g. 127.0.0.53.",
+)
+@click.option(
     "--model",
     "models",
     multiple=True,
@@ -93,6 +101,7 @@ def bundle(
     install_dir: str,
     release: str,
     api_upstream: str | None,
+    resolvers: tuple[str, ...],
     models: tuple[str, ...],
     wasm_dir: Path,
     models_dir: Path | None,
@@ -119,6 +128,7 @@ def bundle(
             models=models,
             release=release,
             api_upstream=api_upstream,
+            resolvers=resolvers,
         )
         result = make_bundle(
             spec,

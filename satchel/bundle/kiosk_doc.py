@@ -24,6 +24,9 @@ def kiosk_doc(spec: BundleSpec) -> str:
     servers = (
         ", ".join(policy.allowed_servers) if policy.allowed_servers is not None else "every bundled server"
     )
+    origins = (
+        ", ".join(policy.allowed_origins) if policy.allowed_origins is not None else "any"
+    ) or "none but the app's own"
     models = ", ".join(spec.models) or "none (the app fetches models when asked)"
     linux = "\n".join(
         f"  - {name}: `/{folder}/{LINUX_POLICY_NAME}`" for name, folder in LINUX_POLICY_DIRS.items()
@@ -43,6 +46,18 @@ accepting the app's own address:
 
       satchel serve --dist {root}/dist --host 127.0.0.1 --port {port} --allowed-host {netloc} \\
           --db /var/lib/satchel/workspace.db
+"""
+    relay = ""
+    if spec.relay_routes:
+        routes = ", ".join(f"`{route.path}` → {route.origin}" for route in spec.relay_routes)
+        names = (
+            f" nginx resolves their host names through {', '.join(spec.resolvers)} when a request comes."
+            if spec.resolvers
+            else ""
+        )
+        relay = f"""
+Remote MCP servers that send no CORS headers are reached through the web server, for the app's pages only: {routes}.
+nginx checks https certificates against `/etc/ssl/certs/ca-certificates.crt` (package `ca-certificates`).{names}
 """
     return f"""# Satchel for {policy.organization}: kiosk and fleet bundle
 
@@ -68,7 +83,7 @@ The configs below expect the bundle at `{root}` (make another bundle with `--ins
 - For many devices from one intranet host: put `{NGINX_CONF}` (its `server` block) or `{CADDYFILE}` behind your
   TLS, or run `satchel serve --dist {root}/dist --certfile CERT --keyfile KEY`, which also serves the workspace.
 
-{api}
+{api}{relay}
 Whatever serves it must send the headers in those configs (cross-origin isolation, CSP, MIME types for `.wasm`,
 `.mjs` and `.webmanifest`, no caching of `/sw.js`); other servers are not supported.
 
@@ -92,6 +107,7 @@ Check on a device at `chrome://policy` (or `edge://policy`): every policy should
 
 - organisation: {policy.organization}
 - servers: {servers}; upstream registries: {"allowed" if policy.upstream_registries else "off"}
+- remote servers' origins: {origins}; users may add servers: {"yes" if policy.user_servers_allowed else "no"}
 - denied tools: {", ".join(policy.denied_tools) or "none"}
 - always ask before: {", ".join(policy.always_ask_tools) or "nothing beyond the usual approvals"}
 - remote sync: {"allowed" if policy.remote_allowed else "off (nothing leaves the device)"}; redact before sync:

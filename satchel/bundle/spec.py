@@ -7,6 +7,7 @@ policies in `browser/`, and `VERSION`, `SHA256SUMS`, `policy.json` and `KIOSK.md
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -18,6 +19,9 @@ from satchel.policy import Policy
 DIST = "dist"
 #: URL path prefixes of `satchel serve`'s own routes (workspace MCP server, registry API), proxied with --api-upstream.
 API_PATHS = ("/mcp/", "/v0.1/")
+#: URL path prefix of the relay routes: `/relay/<host[:port]>/...` goes to that origin of the policy's
+#: `servers.origins` (the host as `new URL(url).host` writes it).
+RELAY_PREFIX = "/relay/"
 MODELS_INDEX = "dist/models/models.json"
 SUMS = "SHA256SUMS"
 VERSION_FILE = "VERSION"
@@ -54,6 +58,13 @@ RELEASE_PATTERN = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9}){0,5}$")
 _UNSAFE_URL = re.compile(r"[\s\"'\\$`]")
 
 
+def quoted(value: str) -> str:
+    """`value` in double quotes, as both nginx and Caddy read it; BundleError for what neither can hold."""
+    if '"' in value or "\n" in value:
+        raise BundleError(f"a value cannot be quoted in a server config: {value!r}")
+    return f'"{value}"'
+
+
 class BundleError(Exception):
     """A bundle that cannot be made; the message says what is wrong and what to do."""
 
@@ -81,6 +92,9 @@ class BundleSpec:
     #: Base URL of a `satchel serve` (workspace and registry API) that the web servers proxy `/mcp/` and `/v0.1/`
     #: to; None: the bundle is served as a static site only.
     api_upstream: str | None = None
+    #: DNS servers nginx asks for the relay routes' host names, when a request comes (a kiosk may start offline,
+    #: and nginx would not start at all if it had to resolve them first); needed when an origin is a name.
+    resolvers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if _UNSAFE_URL.search(self.url):
@@ -109,6 +123,41 @@ class BundleSpec:
             )
         if self.api_upstream is not None:
             _check_upstream(self.api_upstream)
+        for resolver in self.resolvers:
+            try:
+                ipaddress.ip_address(resolver.strip("[]"))
+            except ValueError:
+                raise BundleError(
+                    f"--resolver {resolver!r} must be the IP address of a DNS server, e.g. 127.0.0.53"
+                ) from None
+        routes = self.relay_routes
+        named = [route.hostname for route in routes if not route.is_ip_literal]
+        if named and not self.resolvers:
+            raise BundleError(
+                f"the policy's servers.origins name hosts ({', '.join(named)}) that nginx must resolve when a "
+                "request comes: give the DNS server it should ask, e.g. --resolver 127.0.0.53 (systemd-resolved) "
+                "or your network's"
+            )
+
+    @property
+    def relay_routes(self) -> tuple[RelayRoute, ...]:
+        """One route per origin of the policy's `servers.origins` (none without that list)."""
+        routes = tuple(RelayRoute(origin) for origin in self.policy.allowed_origins or ())
+        by_path: dict[str, str] = {}
+        for route in routes:
+            if route.path in by_path:
+                raise BundleError(
+                    f"servers.origins lists {by_path[route.path]} and {route.origin}, which would share the relay "
+                    f"path {route.path} (a bundle relays by host and port): list only one of them"
+                )
+            by_path[route.path] = route.origin
+        return routes
+
+    @property
+    def nginx_resolvers(self) -> str:
+        """The resolvers as nginx's `resolver` directive writes them (IPv6 in brackets)."""
+        shown = [f"[{r.strip('[]')}]" if ":" in r else r for r in self.resolvers]
+        return " ".join(shown)
 
     @property
     def api_base(self) -> str | None:
@@ -137,6 +186,40 @@ class BundleSpec:
         host = self.listen.rpartition(":")[0]
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         return f"http://{shown}:{self.listen_port}/"
+
+
+@dataclass(frozen=True)
+class RelayRoute:
+    """An origin of the policy's `servers.origins` (already in the browser's form, see satchel/policy.py) and where a
+    bundle relays it: `/relay/<host[:port]>/`, the host and port as `new URL(url).host` writes them."""
+
+    origin: str
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.origin).scheme
+
+    @property
+    def host(self) -> str:
+        """`host[:port]` as in the origin (IPv6 in brackets, the port only when it is not the scheme's default)."""
+        return urlsplit(self.origin).netloc
+
+    @property
+    def hostname(self) -> str:
+        """The host without brackets or port: what TLS checks the certificate against."""
+        return urlsplit(self.origin).hostname or ""
+
+    @property
+    def is_ip_literal(self) -> bool:
+        try:
+            ipaddress.ip_address(self.hostname)
+        except ValueError:
+            return False
+        return True
+
+    @property
+    def path(self) -> str:
+        return f"{RELAY_PREFIX}{self.host}/"
 
 
 def _check_upstream(upstream: str) -> None:

@@ -5,7 +5,6 @@ answer reaches the client event by event), with each of the site's headers sent 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from satchel.bundle.spec import BundleSpec
 from satchel.bundle.webserver import caddyfile, nginx_conf
 from satchel.policy import Policy
 from satchel.security import SECURITY_HEADERS, STATIC_CACHE_CONTROL
-from tests.bundle.webservers import CADDY, NGINX, WebServer, available
+from tests.bundle.webservers import CADDY, WebServer, available, check_config
 from tests.support.ports import free_port
 
 SITE = ["index.html", "sw.js", "app.js"]
@@ -102,16 +101,6 @@ def write_site(root: Path, port: int, api_upstream: str | None) -> Path:
     (root / "server" / "nginx.conf").write_text(nginx_conf(spec, SITE))
     (root / "server" / "Caddyfile").write_text(caddyfile(spec, SITE))
     return root
-
-
-def check_config(kind: str, root: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    work.mkdir(parents=True, exist_ok=True)
-    if kind == "nginx":
-        command = [NGINX, "-t", "-p", f"{work}/", "-c", str(root / "server/nginx.conf"), "-e", "stderr"]
-    else:
-        command = [CADDY, "validate", "--config", str(root / "server/Caddyfile"), "--adapter", "caddyfile"]
-    env = {**os.environ, "HOME": str(work), "XDG_DATA_HOME": str(work), "XDG_CONFIG_HOME": str(work)}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
 
 
 @pytest.mark.parametrize("api", [None, "http://127.0.0.1:8471", "https://localhost:8443"])

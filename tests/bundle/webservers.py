@@ -66,6 +66,17 @@ class WebServer:
         self._proc = None
 
 
+def check_config(kind: str, root: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """The server's own check (`nginx -t`, `caddy validate`) of the configs in `root/server/`."""
+    work.mkdir(parents=True, exist_ok=True)
+    if kind == "nginx":
+        command = [NGINX, "-t", "-p", f"{work}/", "-c", str(root / "server/nginx.conf"), "-e", "stderr"]
+    else:
+        command = [CADDY, "validate", "--config", str(root / "server/Caddyfile"), "--adapter", "caddyfile"]
+    env = {**os.environ, "HOME": str(work), "XDG_DATA_HOME": str(work), "XDG_CONFIG_HOME": str(work)}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
 def available(kind: str) -> bool:
     return shutil.which(NGINX if kind == "nginx" else CADDY) is not None
 
