@@ -16,6 +16,7 @@ import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../comm
 import { needsValues } from "../common/registry-remote.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
 import { disabledRefusal, isUserServer, userEndpoint } from "../common/user-servers.js";
+import { RpcError } from "../common/protocol.js";
 import { approve } from "./approval.js";
 import { AUTH_CHANNEL } from "./sign-in.js";
 import { askServiceWorker } from "./sw-client.js";
@@ -206,7 +207,14 @@ export class McpHost extends EventTarget {
       params._meta = { [IDEMPOTENCY_KEY]: idempotencyKey ?? crypto.randomUUID() };
     }
     const client = await this.client(serverName);
-    const result = await callToolRaw(client, params, options);
+    let result;
+    try {
+      result = await callToolRaw(client, params, options);
+    } catch (error) {
+      // The server wants a (new) sign-in: its entry must offer one now, not at the next refresh.
+      if (/** @type {any} */ (error)?.code === RpcError.SIGN_IN_NEEDED) this.#changed();
+      throw error;
+    }
     const problem = outputProblem(tool, result);
     return problem ? { ...result, outputProblem: problem } : result;
   }

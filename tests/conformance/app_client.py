@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,17 +77,30 @@ def sign_in_if_asked(page: Page, entry: Locator, context: dict[str, Any]) -> Non
     expect(entry.locator("[data-sign-in='signed-in']")).to_be_visible()
 
 
+#: What a server's entry says once the app has dealt with it: "sign-in" (it asks for one), "tools" (its list is
+#: loaded, perhaps empty), "error" (it could not be listed), or "" (still working).
+ENTRY_STATE = """(entry) => {
+    if (entry.querySelector("[data-sign-in='needed']")) return "sign-in";
+    if (entry.querySelector(".server-error")) return "error";
+    const loading = [...entry.querySelectorAll(".empty-state")].some((p) => p.textContent.includes("not loaded"));
+    const connected = entry.querySelector("[data-fact='protocol']")?.textContent.startsWith("MCP ");
+    return connected && !loading ? "tools" : "";
+}"""
+
+
 def wait_for_tools_or_sign_in(page: Page, entry: Locator) -> str:
-    """Wait until the entry lists tools, asks for a sign-in, or shows an error; say which."""
-    tools = entry.locator(".tool-list button")
-    needed = entry.locator("[data-sign-in='needed']")
-    error = entry.locator(".server-error")
-    expect(tools.first.or_(needed).or_(error)).to_be_visible()
-    if needed.count():
-        return "sign-in"
-    if tools.count():
-        return "tools"
-    raise ClientFailed(f"the app could not list the tools: {error.first.inner_text()}")
+    """Wait until the entry lists its tools (perhaps none) or asks for a sign-in; fail on an error."""
+    deadline = time.monotonic() + STATE_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        state = entry.evaluate(ENTRY_STATE) if entry.count() else ""
+        if state == "error":
+            raise ClientFailed(
+                f"the app could not list the tools: {entry.locator('.server-error').first.inner_text()}"
+            )
+        if state:
+            return str(state)
+        page.wait_for_timeout(100)
+    raise ClientFailed(f"the server's entry never showed its tools or a sign-in: {entry.inner_text()}")
 
 
 def run_tool(page: Page, entry: Locator, name: str, context: dict[str, Any]) -> None:
@@ -110,8 +124,11 @@ def run_tool(page: Page, entry: Locator, name: str, context: dict[str, Any]) -> 
             if result.locator(".result-error").count():
                 raise ClientFailed(f"{name} failed: {result.inner_text()}")
             return
-        if not entry.locator("[data-sign-in='needed']").count():
-            raise ClientFailed(f"{name} needs a sign-in the app no longer offers: {result.inner_text()}")
+        needed = entry.locator("[data-sign-in='needed']")
+        refused = entry.locator("[data-sign-in='refused']")
+        expect(needed.or_(refused)).to_be_visible()
+        if refused.count():
+            raise ClientFailed(f"{name}: the app stopped asking: {refused.inner_text()}")
         sign_in_if_asked(page, entry, context)
     raise ClientFailed(f"{name} still asked for a sign-in after {MAX_SIGN_INS_PER_TOOL} tries")
 
