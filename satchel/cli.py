@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -105,6 +106,19 @@ def build(
     )
 
 
+def _published_url(value: str | None) -> str | None:
+    """`--oauth-client-id`: an absolute http(s) URL with a path (the document's own address)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path in ("", "/"):
+        raise click.BadParameter(
+            f"{value!r} is not where a document is published: give its absolute URL, "
+            "e.g. https://satchel.example.org/oauth/client-metadata.json"
+        )
+    return value
+
+
 def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str, HashedFile]:
     """The model file per WASM server for `--model` options, each hashed once, here: `SERVER=PATH` as given,
     catalogue ids through the model store (checked against the catalogue's sha256, server chosen by the model's
@@ -181,6 +195,7 @@ def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str,
 @click.option(
     "--oauth-client-id",
     default=None,
+    callback=lambda _ctx, _param, value: _published_url(value),
     help="The https URL at which Satchel's OAuth Client ID Metadata Document is published (default: this server's "
     "/oauth/client-metadata.json; an http URL makes the app register with each authorization server instead).",
 )
