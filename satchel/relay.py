@@ -1,12 +1,15 @@
-"""`/relay?url=…`: the same-origin relay through which the app reaches a remote MCP server that sends no CORS headers.
+"""`/relay/<scheme>/<host[:port]>/<path>?<query>`: the same-origin relay through which the app reaches a remote MCP
+server that sends no CORS headers.
 
 The service worker talks to a remote server directly when the server allows it (CORS); when it does not, it sends
-the request here instead and `satchel serve` forwards it. Only the app's own pages may use the relay: a request must
-carry `X-Satchel-Relay: 1`, a custom header that makes a browser send a CORS preflight first, which the relay never
-answers, so no other origin gets through. Only the headers MCP needs go either way (never cookies), redirects are
-passed back rather than followed, and the target's addresses are checked where the connection is made
-(satchel/relay_guard.py). Every limit is in `RelayLimits`; streamed answers (SSE) go on chunk by chunk, and a client
-that goes away closes the upstream request.
+the request here instead and `satchel serve` forwards it. The path names the target (`https://mcp.example/a?b` is
+`/relay/https/mcp.example/a?b`, the one form a kiosk bundle's nginx or Caddy relay answers too, satchel/bundle/
+relay_proxy.py), and the target's path and query go on exactly as the page sent them. Only the app's own pages may
+use the relay: a request must carry `X-Satchel-Relay: 1`, a custom header that makes a browser send a CORS preflight
+first, which the relay never answers, so no other origin gets through. Only the headers MCP needs go either way
+(never cookies), redirects are passed back rather than followed, and the target's addresses are checked where the
+connection is made (satchel/relay_guard.py). Every limit is in `RelayLimits`; streamed answers (SSE) go on chunk by
+chunk, and a client that goes away closes the upstream request.
 
 An error of the relay itself carries `X-Satchel-Relay-Error` (a kind from `ErrorKind`) and a JSON body
 `{"error": "..."}`; any other status is the upstream's own. Nothing logged names more of the target than its origin:
@@ -15,8 +18,10 @@ paths, query strings and the Authorization header may hold secrets.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,7 +79,8 @@ RETURNED_RESPONSE_HEADERS = (
     "location",
 )
 USER_AGENT = "satchel-relay"
-#: Longer target URLs are refused: no MCP endpoint needs one, and it bounds what is parsed.
+#: Longer targets (what follows `/relay/`, query included) are refused: no MCP endpoint needs one, and it bounds what
+#: is parsed.
 MAX_URL_LENGTH = 8192
 #: The event a cut-off stream ends with (MCP clients handle `message` events only and ignore others).
 CUT_OFF_EVENT = "satchel-relay-error"
@@ -126,40 +132,76 @@ class RelayError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """A checked target URL and its origin (the only part of it that is ever logged or shown in headers)."""
+    """Where a relayed request goes: the origin (the only part of it that is ever logged or shown in headers) and the
+    request target, the path and query exactly as the page sent them (still percent-encoded)."""
 
-    url: httpx.URL
     origin: str
+    request_target: bytes
+
+
+#: `<host>` or `[<IPv6>]`, then an optional `:<port>`; what each part may be is checked after.
+_AUTHORITY = re.compile(r"^(?:\[(?P<ipv6>[^\]]*)\]|(?P<name>[^:\[\]]*))(?::(?P<port>.*))?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def parse_target(request: Request) -> Target:
-    """The `url` query parameter as an absolute http(s) URL; RelayError (400) for anything else."""
-    given = request.query_params.getlist("url")
-    if len(given) != 1:
+    """The target named by the path `/relay/<scheme>/<host[:port]>/<path>` and the query; RelayError (400) for any
+    path not of that form. The path is read as the page sent it (`raw_path`), so its percent-encoding is kept."""
+    # An ASGI server that does not give the raw path: its decoded form is the closest there is.
+    raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
+    query: bytes = request.scope.get("query_string", b"")
+    prefix = f"{RELAY_PATH}/".encode()
+    if not raw_path.startswith(prefix):
+        raise _invalid(f"the relay's path must begin {RELAY_PATH}/")
+    rest = raw_path.removeprefix(prefix)
+    if len(rest) + len(query) > MAX_URL_LENGTH:
+        raise RelayError(400, "invalid", f"the target is longer than {MAX_URL_LENGTH} characters")
+    scheme_bytes, _, after_scheme = rest.partition(b"/")
+    authority_bytes, slash, path = after_scheme.partition(b"/")
+    scheme = scheme_bytes.decode("latin-1")
+    if scheme not in _DEFAULT_PORTS:
+        raise _invalid(f"the scheme {scheme!r} is not http or https")
+    authority = authority_bytes.decode("latin-1")
+    if not authority:
+        raise _invalid("no host is named")
+    if "@" in authority:
         raise RelayError(
-            400, "invalid", "name the server in one `url` query parameter: /relay?url=https://..."
+            400, "invalid", "the target carries credentials: send them in the Authorization header instead"
         )
-    text = given[0]
-    if len(text) > MAX_URL_LENGTH:
-        raise RelayError(400, "invalid", f"the url is longer than {MAX_URL_LENGTH} characters")
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
-        raise RelayError(400, "invalid", f"the url is not a URL: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise RelayError(400, "invalid", "the url must be an absolute http:// or https:// URL")
-    host = url.raw_host.decode("ascii")  # an international name in its DNS form, as browsers write origins
-    if not is_host(host):
-        raise RelayError(400, "invalid", f"the url's host {url.host!r} is not a host name or IP address")
-    if url.port is not None and not 0 < url.port < 65536:
-        raise RelayError(400, "invalid", f"the url's port {url.port} is not a TCP port (1-65535)")
-    if url.userinfo:
-        raise RelayError(
-            400, "invalid", "the url carries credentials: send them in the Authorization header instead"
-        )
-    port = f":{url.port}" if url.port is not None else ""
-    shown = f"[{host}]" if ":" in host else host
-    return Target(url=url.copy_with(fragment=None), origin=f"{url.scheme}://{shown}{port}")
+    host, port = _host_and_port(authority)
+    if port is not None and not (re.fullmatch(r"[0-9]{1,5}", port) and 0 < int(port) < 65536):
+        raise RelayError(400, "invalid", f"the target's port {port!r} is not a TCP port (1-65535)")
+    shown_port = "" if port is None or int(port) == _DEFAULT_PORTS[scheme] else f":{int(port)}"
+    request_target = b"/" + path if slash else b"/"
+    if query:
+        request_target += b"?" + query
+    return Target(origin=f"{scheme}://{host}{shown_port}", request_target=request_target)
+
+
+def _host_and_port(authority: str) -> tuple[str, str | None]:
+    """The host as an origin writes it (lowercase, an IPv6 address compressed and in brackets) and the port as
+    given, if any; RelayError (400) for anything else."""
+    parts = _AUTHORITY.match(authority)
+    if parts is not None and parts["name"] is not None and is_host(parts["name"]):
+        return parts["name"].lower(), parts["port"]
+    # A zone (fe80::1%eth0) means something on one machine only.
+    if parts is not None and parts["ipv6"] is not None and "%" not in parts["ipv6"]:
+        try:
+            return f"[{ipaddress.IPv6Address(parts['ipv6']).compressed}]", parts["port"]
+        except ValueError:
+            pass
+    raise _invalid(
+        f"the host {authority!r} is not a host name or IP address as browsers write it in an origin "
+        "(an international name in its DNS form, xn--...; an IPv6 address in brackets)"
+    )
+
+
+def _invalid(problem: str) -> RelayError:
+    return RelayError(
+        400,
+        "invalid",
+        f"{problem}: name the server as {RELAY_PATH}/<http|https>/<host[:port]>/<path>?<query>",
+    )
 
 
 class Relay:
@@ -172,7 +214,9 @@ class Relay:
         self._transport: httpx.AsyncHTTPTransport | None = None
 
     def route(self) -> Route:
-        return Route(RELAY_PATH, endpoint=self.handle, methods=list(METHODS), name="relay")
+        return Route(
+            f"{RELAY_PATH}/{{target:path}}", endpoint=self.handle, methods=list(METHODS), name="relay"
+        )
 
     async def aclose(self) -> None:
         if self._transport is not None:
@@ -248,16 +292,18 @@ class Relay:
         headers += [("user-agent", USER_AGENT), ("accept-encoding", "identity")]
         upstream_request = httpx.Request(
             request.method,
-            target.url,
+            target.origin,
             headers=headers,
             content=body,
             extensions={
+                # The path and query go as the page sent them: httpx would normalise them.
+                "target": target.request_target,
                 "timeout": httpx.Timeout(
                     connect=limits.connect_s,
                     read=limits.idle_s,
                     write=limits.headers_s,
                     pool=limits.headers_s,
-                ).as_dict()
+                ).as_dict(),
             },
         )
         try:

@@ -1,6 +1,6 @@
-"""`satchel serve`'s `/relay`: what it forwards and returns, whom it refuses (other origins, private addresses, targets
-outside the policy), its limits, and streams passed on as they arrive — against real upstream servers and the real app
-served by uvicorn on free ports."""
+"""`satchel serve`'s `/relay/<scheme>/<host[:port]>/<path>`: what it forwards and returns (the path and query as
+sent), whom it refuses (other origins, private addresses, targets outside the policy), its limits, and streams passed
+on as they arrive — against real upstream servers and the real app served by uvicorn on free ports."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -107,8 +108,15 @@ def relay(dist: Path) -> Iterator[RelayClient]:
         server.__exit__()
 
 
+def relay_path(url: str) -> str:
+    """The relay's path for `url`, built as the app builds it (app/common/remote-fetch.js)."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"/relay/{parts.scheme}/{parts.netloc}{parts.path or '/'}{query}"
+
+
 def relayed(client: httpx.Client, method: str, url: str, **options: Any) -> httpx.Response:
-    return client.request(method, "/relay", params={"url": url}, **options)
+    return client.request(method, relay_path(url), **options)
 
 
 def assert_relay_error(response: httpx.Response, status: int, kind: str, message: str = "") -> None:
@@ -186,6 +194,23 @@ def test_only_the_allowed_response_headers_come_back_and_cookies_stay_upstream(
     assert [seen.headers.get("cookie") for seen in upstream.seen] == [None, None]
 
 
+def test_the_path_and_query_reach_the_upstream_byte_for_byte(relay: RelayClient, upstream: Upstream) -> None:
+    rest = "/a%2Fb/c%20d/%7e%41/%2e%2e/tools;v=1,2?q=%7e%41&next=%2Fhome&&x+y=a=b&empty="
+    response = relay().post(f"/relay/http/127.0.0.1:{upstream.port}{rest}", json={})
+    assert response.status_code == 200, response.text
+    assert [seen.target for seen in upstream.seen] == [rest]
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [("", "/"), ("/", "/"), ("?tenant=7", "/?tenant=7")],
+)
+def test_an_empty_path_is_the_root(relay: RelayClient, upstream: Upstream, path: str, target: str) -> None:
+    response = relay().get(f"/relay/http/127.0.0.1:{upstream.port}{path}")
+    assert response.status_code == 200, response.text
+    assert [seen.target for seen in upstream.seen] == [target]
+
+
 def test_the_upstream_status_and_challenge_come_back_as_they_are(
     relay: RelayClient, upstream: Upstream
 ) -> None:
@@ -214,38 +239,56 @@ def test_a_request_without_the_relay_header_is_forbidden(relay: RelayClient, ups
         assert_relay_error(response, 403, "forbidden")
     # The preflight another origin's page would need is never granted.
     preflight = client.options(
-        "/relay",
+        relay_path(upstream.url("/mcp")),
         headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Headers": "x-satchel-relay"},
     )
     assert preflight.status_code == 405 and "access-control-allow-origin" not in preflight.headers
     assert upstream.seen == []
 
 
+FORM = "name the server as /relay/<http|https>/<host[:port]>/<path>?<query>"
+
+
 @pytest.mark.parametrize(
-    ("params", "message"),
+    ("path", "message"),
     [
-        ({}, "one `url` query parameter"),
-        ({"url": ["http://a.example/", "http://b.example/"]}, "one `url` query parameter"),
-        ({"url": "/mcp"}, "absolute http:// or https:// URL"),
-        ({"url": "ftp://files.example/mcp"}, "absolute http:// or https:// URL"),
-        ({"url": "file:///etc/passwd"}, "absolute http:// or https:// URL"),
-        ({"url": "http://"}, "absolute http:// or https:// URL"),
-        ({"url": "http://host.example:99999/"}, "port 99999 is not a TCP port"),
-        ({"url": "http://host.example:0/"}, "port 0 is not a TCP port"),
-        ({"url": "http://exa mple.org/"}, "host 'exa%20mple.org' is not a host name or IP address"),
-        ({"url": "http://[zz]/"}, "not a URL: Invalid IPv6 address"),
-        ({"url": "https://user:pw@mcp.example/"}, "send them in the Authorization header"),
-        ({"url": "https://mcp.example/" + "a" * 9000}, "longer than 8192"),
+        ("/relay/", f"the scheme '' is not http or https: {FORM}"),
+        ("/relay/ftp/files.example/mcp", f"the scheme 'ftp' is not http or https: {FORM}"),
+        ("/relay/file/etc/passwd", "the scheme 'file' is not http or https"),
+        ("/relay/HTTPS/mcp.example/", "the scheme 'HTTPS' is not http or https"),
+        ("/relay/https%3A/mcp.example/", "the scheme 'https%3A' is not http or https"),
+        ("/relay/https", f"no host is named: {FORM}"),
+        ("/relay/https/", "no host is named"),
+        ("/relay/https//mcp", "no host is named"),
+        ("/relay/http/host.example:99999/", "the target's port '99999' is not a TCP port (1-65535)"),
+        ("/relay/http/host.example:0/", "the target's port '0' is not a TCP port"),
+        ("/relay/http/host.example:/", "the target's port '' is not a TCP port"),
+        ("/relay/http/host.example:8o/", "the target's port '8o' is not a TCP port"),
+        ("/relay/http/exa mple.org/", "the host 'exa%20mple.org' is not a host name or IP address"),
+        ("/relay/http/:8080/", "the host ':8080' is not a host name or IP address"),
+        ("/relay/http/[zz]/", "the host '[zz]' is not"),
+        ("/relay/http/::1/", "an IPv6 address in brackets"),
+        ("/relay/http/[fe80::1%25eth0]/", "the host '[fe80::1%25eth0]' is not"),
+        ("/relay/https/b%C3%BCcher.example/", "an international name in its DNS form, xn--"),
+        ("/relay/https/user:pw@mcp.example/", "send them in the Authorization header"),
+        ("/relay/https/mcp.example/" + "a" * 9000, "the target is longer than 8192 characters"),
+        ("/relay/https/mcp.example/?" + "a" * 9000, "the target is longer than 8192 characters"),
     ],
 )
-def test_a_bad_url_is_invalid(relay: RelayClient, params: dict[str, Any], message: str) -> None:
-    assert_relay_error(relay().post("/relay", params=params), 400, "invalid", message)
+def test_a_path_not_of_the_relay_form_is_invalid(relay: RelayClient, path: str, message: str) -> None:
+    assert_relay_error(relay().post(path), 400, "invalid", message)
+
+
+def test_the_url_query_parameter_names_no_target(relay: RelayClient, upstream: Upstream) -> None:
+    response = relay().get("/relay", params={"url": upstream.url("/mcp")})
+    assert response.status_code == 404 and ERROR_HEADER not in response.headers
+    assert upstream.seen == []
 
 
 def test_head_and_options_are_not_relayed(relay: RelayClient, upstream: Upstream) -> None:
     client = relay()
-    assert client.head("/relay", params={"url": upstream.url("/mcp")}).status_code == 405
-    assert client.options("/relay", params={"url": upstream.url("/mcp")}).status_code == 405
+    assert client.head(relay_path(upstream.url("/mcp"))).status_code == 405
+    assert client.options(relay_path(upstream.url("/mcp"))).status_code == 405
     assert upstream.seen == []
 
 
@@ -340,7 +383,8 @@ def test_an_international_name_is_checked_and_shown_in_its_dns_form(
         return ["127.0.0.1"] if host == "xn--bcher-kva.example" else []
 
     client = relay(allow_private=False, allowed_hosts=["xn--bcher-kva.example"], resolver=resolver)
-    response = relayed(client, "GET", upstream.url("/mcp", host="bücher.example"))
+    # As a browser writes the origin of http://bücher.example:port/ (`new URL(url).host`).
+    response = relayed(client, "GET", upstream.url("/mcp", host="xn--bcher-kva.example"))
     assert response.status_code == 200
     assert response.headers[TARGET_HEADER] == f"http://xn--bcher-kva.example:{upstream.port}"
     assert upstream.seen[0].headers["host"] == [f"xn--bcher-kva.example:{upstream.port}"]
@@ -360,6 +404,27 @@ def test_the_policy_origins_are_the_only_targets(dist: Path, relay: RelayClient,
     policy = policy.replace(other, upstream.origin)
     (dist / "policy.json").write_bytes(parse_policy_toml(policy).json_bytes())
     assert relayed(client, "GET", upstream.url("/mcp")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "origin"),
+    [
+        ("/relay/https/mcp.example:443/mcp", "https://mcp.example"),
+        ("/relay/http/mcp.example:80/mcp", "http://mcp.example"),
+        ("/relay/http/mcp.example:443/mcp", "http://mcp.example:443"),
+        ("/relay/https/MCP.Example:08443", "https://mcp.example:8443"),
+        ("/relay/http/[FD00:0:0::1]:8080/mcp", "http://[fd00::1]:8080"),
+    ],
+)
+def test_the_target_origin_is_compared_as_browsers_write_it(
+    dist: Path, relay: RelayClient, path: str, origin: str
+) -> None:
+    policy = 'organization = "Riverside Clinic"\n[servers]\norigins = ["https://other.example"]\n'
+    (dist / "policy.json").write_bytes(parse_policy_toml(policy).json_bytes())
+    response = relay().get(path)
+    assert_relay_error(
+        response, 403, "refused", f"{origin} is not one of the origins Riverside Clinic's policy allows"
+    )
 
 
 # Limits.
@@ -406,11 +471,10 @@ def test_a_request_body_that_does_not_arrive_in_time_is_a_timeout(
     client = relay(limits=dataclasses.replace(SMALL, request_body_s=0.5))
     port = httpx.URL(str(client.base_url)).port
     assert port is not None
-    target = upstream.url("/mcp").replace(":", "%3A").replace("/", "%2F")
     with socket.create_connection(("127.0.0.1", port), timeout=STATE_TIMEOUT_S) as sock:
         # Ten bytes of the hundred announced, then nothing: the relay must not wait for the rest forever.
         sock.sendall(
-            f"POST /relay?url={target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Satchel-Relay: 1\r\n"
+            f"POST {relay_path(upstream.url('/mcp'))} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Satchel-Relay: 1\r\n"
             'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"'.encode()
         )
         answer = _read_http_response(sock)
@@ -429,7 +493,7 @@ def test_an_upstream_that_does_not_answer_in_time_is_a_timeout(
 
 def test_a_response_over_the_limit_is_cut_off(relay: RelayClient, upstream: Upstream) -> None:
     client = relay(limits=SMALL)
-    with client.stream("GET", "/relay", params={"url": upstream.url("/big")}) as response:
+    with client.stream("GET", relay_path(upstream.url("/big"))) as response:
         assert response.status_code == 200
         with pytest.raises(httpx.RemoteProtocolError):
             response.read()
@@ -441,7 +505,7 @@ def test_an_event_stream_over_the_limit_ends_with_an_error_event_and_breaks(
     client = relay(limits=SMALL)
     lines: list[str] = []
     with (
-        client.stream("GET", "/relay", params={"url": upstream.url("/flood")}) as response,
+        client.stream("GET", relay_path(upstream.url("/flood"))) as response,
         pytest.raises(httpx.RemoteProtocolError),
     ):
         lines.extend(response.iter_lines())
@@ -457,7 +521,7 @@ def test_an_event_reaches_the_client_while_the_upstream_holds_the_stream_open(
     relay: RelayClient, upstream: Upstream
 ) -> None:
     client = relay()
-    with client.stream("GET", "/relay", params={"url": upstream.url("/sse")}) as response:
+    with client.stream("GET", relay_path(upstream.url("/sse"))) as response:
         assert response.headers["content-type"] == "text/event-stream"
         assert response.headers["cache-control"] == "no-cache"
         data = (line for line in response.iter_lines() if line.startswith("data:"))
@@ -470,7 +534,7 @@ def test_an_event_reaches_the_client_while_the_upstream_holds_the_stream_open(
 
 def test_a_client_that_leaves_closes_the_upstream_request(relay: RelayClient, upstream: Upstream) -> None:
     client = relay()
-    with client.stream("GET", "/relay", params={"url": upstream.url("/sse")}) as response:
+    with client.stream("GET", relay_path(upstream.url("/sse"))) as response:
         assert next(line for line in response.iter_lines() if line.startswith("data:")) == "data: first"
     assert upstream.closed.wait(STATE_TIMEOUT_S), "the upstream request stayed open"
 
@@ -479,7 +543,7 @@ def test_an_idle_stream_is_closed(relay: RelayClient, upstream: Upstream) -> Non
     client = relay(limits=SMALL)
     lines: list[str] = []
     with (
-        client.stream("GET", "/relay", params={"url": upstream.url("/sse")}) as response,
+        client.stream("GET", relay_path(upstream.url("/sse"))) as response,
         pytest.raises(httpx.RemoteProtocolError),
     ):
         lines.extend(response.iter_lines())
@@ -536,7 +600,7 @@ def test_the_relay_is_on_by_default_and_off_with_no_relay(
         try:
             wait_until_listening(proc, port, "satchel serve", log_path)
             url = upstream.url("/mcp", host="localhost")
-            response = httpx.get(f"http://127.0.0.1:{port}/relay", params={"url": url}, headers=RELAY)
+            response = httpx.get(f"http://127.0.0.1:{port}{relay_path(url)}", headers=RELAY)
             assert response.status_code == status, (flags, response.text)
         finally:
             stop_process(proc, signal.SIGINT)

@@ -1,14 +1,20 @@
 // How the app reaches another origin: directly when the server allows it by CORS, else through the same-origin
-// relay that `satchel serve` offers (satchel/relay.py), and which way worked for each origin, so the next request
-// takes it at once and the server's details can say which path is used and why. The service worker (forwarding
-// MCP requests, sending queued calls) and the page (OAuth discovery and token requests) both fetch through here.
+// relay that `satchel serve` (satchel/relay.py) or a kiosk bundle's web server (satchel/bundle/relay_proxy.py)
+// offers, and which way worked for each origin, so the next request takes it at once and the server's details can
+// say which path is used and why. The service worker (forwarding MCP requests, sending queued calls) and the page
+// (OAuth discovery and token requests) both fetch through here.
 //
 // A failed direct fetch says nothing about why (a TypeError for "offline" and for "no CORS" alike), so the relay is
 // tried next: if it cannot be reached either, the network is down; if it reaches the server, the server refuses
 // cross-origin requests; if it refuses (an address the operator did not allow, a body over its limit), that refusal
 // is the answer, with the relay's reason.
+//
+// Both relays take one form, built here only: `/relay/<scheme>/<host[:port]>/<path>?<query>`, the target's scheme,
+// host and port as its origin writes them and its path and query as they are (still percent-encoded), so
+// `https://mcp.example/a%2Fb?x=1` goes to `/relay/https/mcp.example/a%2Fb?x=1`.
 import { getMeta, setMeta } from "./mirror.js";
 
+/** The relay's path prefix; the rest of a relay URL names the target (see relayUrl below). */
 export const RELAY_PATH = "/relay";
 /** Header the relay requires: a custom header makes other origins' requests preflighted, which the relay refuses. */
 export const RELAY_HEADER = "X-Satchel-Relay";
@@ -76,6 +82,16 @@ export async function fetchRemote(url, init = {}) {
 }
 
 /**
+ * The same-origin URL through which the relay reaches `target`.
+ * @param {URL} target an http(s) URL
+ * @returns {string}
+ */
+function relayUrl(target) {
+  const scheme = target.protocol.slice(0, -1);
+  return `${RELAY_PATH}/${scheme}/${target.host}${target.pathname}${target.search}`;
+}
+
+/**
  * @param {URL} target
  * @param {RequestInit} init
  * @returns {Promise<Response>}
@@ -83,9 +99,8 @@ export async function fetchRemote(url, init = {}) {
 async function viaRelay(target, init) {
   const headers = new Headers(init.headers);
   headers.set(RELAY_HEADER, "1");
-  const relayUrl = `${RELAY_PATH}?url=${encodeURIComponent(target.href)}`;
   // A TypeError here means our own origin is out of reach: the network is down.
-  const response = await fetch(relayUrl, { ...init, headers, credentials: "same-origin", cache: "no-store" });
+  const response = await fetch(relayUrl(target), { ...init, headers, credentials: "same-origin", cache: "no-store" });
   const failure = response.headers.get(RELAY_ERROR_HEADER);
   if (failure === null && response.status === 404 && !response.headers.has("X-Satchel-Relay-Target")) {
     throw new RelayRefusal(

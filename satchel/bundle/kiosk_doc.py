@@ -56,8 +56,9 @@ accepting the app's own address:
             else ""
         )
         relay = f"""
-Remote MCP servers that send no CORS headers are reached through the web server, for the app's pages only: {routes}.
-nginx checks https certificates against `/etc/ssl/certs/ca-certificates.crt` (package `ca-certificates`).{names}
+Remote MCP servers that send no CORS headers are reached through the web server, for the app's pages only, at
+`/relay/<scheme>/<host[:port]>/<path>`: {routes}. nginx checks https certificates against
+`/etc/ssl/certs/ca-certificates.crt` (package `ca-certificates`).{names}
 """
     return f"""# Satchel for {policy.organization}: kiosk and fleet bundle
 

@@ -1,5 +1,5 @@
-"""The relay of a kiosk bundle: nginx and Caddy config blocks for `/relay/<host[:port]>/…`, one per origin of the
-policy's `servers.origins`.
+"""The relay of a kiosk bundle: nginx and Caddy config blocks for `/relay/<scheme>/<host[:port]>/…`, one per origin
+of the policy's `servers.origins`: the form `satchel serve`'s relay answers, which the app builds (remote-fetch.js).
 
 A bundle is served by nginx or Caddy, not by `satchel serve`, so its relay for remote MCP servers without CORS is the
 web server's proxy. Each route goes to one fixed origin written into the config; nothing in a request chooses where
@@ -66,9 +66,9 @@ def nginx_relay_map(spec: BundleSpec) -> str:
     if not spec.relay_routes:
         return ""
     return f"""
-    # /relay/<host>/<rest>: <rest> as the browser sent it, query included, for the relay routes below.
+    # /relay/<scheme>/<host>/<rest>: <rest> as the browser sent it, query included, for the relay routes below.
     map $request_uri $satchel_relay_rest {{
-        "~^{RELAY_PREFIX}[^/]+(?<relay_rest>/.*)$" $relay_rest;
+        "~^{RELAY_PREFIX}[^/]+/[^/]+(?<relay_rest>/.*)$" $relay_rest;
         default /;
     }}
 """

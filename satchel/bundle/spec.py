@@ -19,8 +19,8 @@ from satchel.policy import Policy
 DIST = "dist"
 #: URL path prefixes of `satchel serve`'s own routes (workspace MCP server, registry API), proxied with --api-upstream.
 API_PATHS = ("/mcp/", "/v0.1/")
-#: URL path prefix of the relay routes: `/relay/<host[:port]>/...` goes to that origin of the policy's
-#: `servers.origins` (the host as `new URL(url).host` writes it).
+#: URL path prefix of the relay routes: `/relay/<scheme>/<host[:port]>/...` goes to that origin of the policy's
+#: `servers.origins` (the host as `new URL(url).host` writes it), the form `satchel serve`'s relay answers too.
 RELAY_PREFIX = "/relay/"
 MODELS_INDEX = "dist/models/models.json"
 SUMS = "SHA256SUMS"
@@ -142,16 +142,7 @@ class BundleSpec:
     @property
     def relay_routes(self) -> tuple[RelayRoute, ...]:
         """One route per origin of the policy's `servers.origins` (none without that list)."""
-        routes = tuple(RelayRoute(origin) for origin in self.policy.allowed_origins or ())
-        by_path: dict[str, str] = {}
-        for route in routes:
-            if route.path in by_path:
-                raise BundleError(
-                    f"servers.origins lists {by_path[route.path]} and {route.origin}, which would share the relay "
-                    f"path {route.path} (a bundle relays by host and port): list only one of them"
-                )
-            by_path[route.path] = route.origin
-        return routes
+        return tuple(RelayRoute(origin) for origin in self.policy.allowed_origins or ())
 
     @property
     def nginx_resolvers(self) -> str:
@@ -191,7 +182,8 @@ class BundleSpec:
 @dataclass(frozen=True)
 class RelayRoute:
     """An origin of the policy's `servers.origins` (already in the browser's form, see satchel/policy.py) and where a
-    bundle relays it: `/relay/<host[:port]>/`, the host and port as `new URL(url).host` writes them."""
+    bundle relays it: `/relay/<scheme>/<host[:port]>/`, the host and port as `new URL(url).host` writes them, so
+    each origin has a path of its own."""
 
     origin: str
 
@@ -219,7 +211,7 @@ class RelayRoute:
 
     @property
     def path(self) -> str:
-        return f"{RELAY_PREFIX}{self.host}/"
+        return f"{RELAY_PREFIX}{self.scheme}/{self.host}/"
 
 
 def _check_upstream(upstream: str) -> None:

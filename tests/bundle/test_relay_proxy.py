@@ -1,7 +1,7 @@
 """A managed bundle's relay: for each origin of the policy's `servers.origins`, the generated nginx and Caddy configs
-relay `/relay/<host[:port]>/…` to it — checked by the real servers, then run by them against a real upstream: Satchel's
-pages only, the MCP headers and no cookies, redirects passed back, bodies limited, streams unbuffered, and the relay's
-own failures marked as such."""
+relay `/relay/<scheme>/<host[:port]>/…` to it — checked by the real servers, then run by them against a real upstream:
+Satchel's pages only, the MCP headers and no cookies, the path and query as sent, redirects passed back, bodies
+limited, streams unbuffered, the relay's own failures marked as such, and http and https of one host apart."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from pathlib import Path, PurePosixPath
 import httpx
 import pytest
 from click.testing import CliRunner
+from starlette.requests import Request
 
 from satchel.bundle.kiosk_doc import kiosk_doc
-from satchel.bundle.spec import BundleError, BundleSpec
+from satchel.bundle.spec import BundleError, BundleSpec, RelayRoute
 from satchel.bundle.webserver import caddyfile, nginx_conf
 from satchel.cli import main
 from satchel.policy import Policy, parse_policy_toml
-from satchel.relay import ERROR_HEADER, TARGET_HEADER
+from satchel.relay import ERROR_HEADER, TARGET_HEADER, Target, parse_target
 from satchel.security import security_headers
 from tests.bundle.webservers import WebServer, available, check_config
 from tests.support.ports import free_port
@@ -60,12 +61,22 @@ def require(kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_relay_configs_pass_the_servers_own_checks(tmp_path: Path, kind: str) -> None:
     require(kind)
-    origins = ["https://mcp.riverside.example", "http://192.168.1.20:8080", "http://[fd00::1]:8080"]
+    origins = [
+        "https://mcp.riverside.example",
+        "http://mcp.riverside.example",
+        "http://192.168.1.20:8080",
+        "http://[fd00::1]:8080",
+    ]
     root = write_site(tmp_path / "b", free_port(), managed(origins), resolvers=("127.0.0.53", "::1"))
     checked = check_config(kind, root, tmp_path / "work")
     assert checked.returncode == 0, checked.stderr
     config = (root / "server" / ("nginx.conf" if kind == "nginx" else "Caddyfile")).read_text()
-    for path in ("/relay/mcp.riverside.example/", "/relay/192.168.1.20:8080/", "/relay/[fd00::1]:8080/"):
+    for path in (
+        "/relay/https/mcp.riverside.example/",
+        "/relay/http/mcp.riverside.example/",
+        "/relay/http/192.168.1.20:8080/",
+        "/relay/http/[fd00::1]:8080/",
+    ):
         assert path in config
     if kind == "nginx":
         assert "resolver 127.0.0.53 [::1] valid=60s;" in config
@@ -101,7 +112,7 @@ def relaying(request: pytest.FixtureRequest, tmp_path: Path, upstream: Upstream)
 
 
 def route(upstream: Upstream, rest: str) -> str:
-    return f"/relay/127.0.0.1:{upstream.port}{rest}"
+    return f"/relay/http/127.0.0.1:{upstream.port}{rest}"
 
 
 def assert_relay_error(response: httpx.Response, status: int, kind: str) -> None:
@@ -124,7 +135,7 @@ def test_a_request_reaches_its_origin_with_the_mcp_headers_and_no_cookies(
 ) -> None:
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     response = relaying.post(
-        route(upstream, "/mcp%2Fx?tenant=a%20b"),
+        route(upstream, "/mcp%2Fx/%7e%41;v=1,2?tenant=a%20b&next=%2Fhome&&x+y=a=b"),
         json=call,
         headers={
             **RELAY,
@@ -139,7 +150,8 @@ def test_a_request_reaches_its_origin_with_the_mcp_headers_and_no_cookies(
     )
     assert response.status_code == 200 and response.json()["result"] == {}
     [seen] = upstream.seen
-    assert (seen.method, seen.target, json.loads(seen.body)) == ("POST", "/mcp%2Fx?tenant=a%20b", call)
+    assert (seen.method, json.loads(seen.body)) == ("POST", call)
+    assert seen.target == "/mcp%2Fx/%7e%41;v=1,2?tenant=a%20b&next=%2Fhome&&x+y=a=b"
     assert seen.headers["host"] == [f"127.0.0.1:{upstream.port}"]
     assert seen.headers["authorization"] == ["Bearer token-1"]
     assert seen.headers["mcp-session-id"] == ["session-1"]
@@ -176,7 +188,7 @@ def test_a_body_over_four_mebibytes_is_refused(relaying: httpx.Client, upstream:
 
 def test_an_origin_that_cannot_be_reached_is_reported_as_such(relaying: httpx.Client) -> None:
     closed = httpx.URL(relaying.headers["X-Closed-Origin"])
-    response = relaying.get(f"/relay/127.0.0.1:{closed.port}/mcp", headers=RELAY)
+    response = relaying.get(f"/relay/http/127.0.0.1:{closed.port}/mcp", headers=RELAY)
     assert_relay_error(response, 502, "unreachable")
 
 
@@ -201,17 +213,42 @@ def test_a_named_origin_needs_a_resolver_for_nginx() -> None:
         BundleSpec(policy=policy, resolvers=("dns.example",))
 
 
-def test_origins_that_would_share_a_relay_path_are_refused() -> None:
-    with pytest.raises(
-        BundleError, match=r"lists http://10\.0\.0\.5 and https://10\.0\.0\.5, which would share"
-    ):
-        BundleSpec(policy=managed(["http://10.0.0.5", "https://10.0.0.5"]))
+@pytest.mark.parametrize("kind", KINDS)
+def test_http_and_https_of_one_host_are_routed_apart(tmp_path: Path, kind: str, upstream: Upstream) -> None:
+    """Both schemes of the upstream's host and port are listed: http reaches it; https speaks TLS to it, which the
+    plain-HTTP upstream cannot answer, so that route fails as unreachable instead of landing on the http one."""
+    require(kind)
+    port = free_port()
+    https_origin = f"https://127.0.0.1:{upstream.port}"
+    root = write_site(tmp_path / "b", port, managed([upstream.origin, https_origin]))
+    server = WebServer(kind, root, port, tmp_path / "w")
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, headers=RELAY, timeout=STATE_TIMEOUT_S) as client:
+            plain = client.get(f"/relay/http/127.0.0.1:{upstream.port}/mcp")
+            assert plain.status_code == 200 and plain.headers[TARGET_HEADER] == upstream.origin
+            assert_relay_error(client.get(f"/relay/https/127.0.0.1:{upstream.port}/mcp"), 502, "unreachable")
+            unlisted = client.get(f"/relay/https/127.0.0.1:{free_port()}/mcp")
+            assert unlisted.status_code == 404 and TARGET_HEADER not in unlisted.headers
+    finally:
+        server.stop()
+    assert [seen.target for seen in upstream.seen] == ["/mcp"]
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://mcp.riverside.example", "http://mcp.riverside.example", "http://[fd00::1]:8080"]
+)
+def test_a_route_is_the_path_satchel_serve_reads_as_its_origin(origin: str) -> None:
+    """The app builds one relay form for both (remote-fetch.js); a bundle's route and `satchel serve` agree on it."""
+    path = f"{RelayRoute(origin).path}mcp"
+    request = Request({"type": "http", "path": path, "raw_path": path.encode(), "query_string": b"x=1"})
+    assert parse_target(request) == Target(origin, b"/mcp?x=1")
 
 
 def test_the_kiosk_doc_lists_the_relay_routes() -> None:
     spec = BundleSpec(policy=managed(["https://mcp.riverside.example"]), resolvers=("127.0.0.53",))
     doc = kiosk_doc(spec)
-    assert "`/relay/mcp.riverside.example/` → https://mcp.riverside.example" in doc
+    assert "`/relay/https/mcp.riverside.example/` → https://mcp.riverside.example" in doc
     assert "through 127.0.0.53 when a request comes" in doc
     assert "- remote servers' origins: https://mcp.riverside.example; users may add servers: yes" in doc
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { transact } from "../../../app/common/db.js";
 import { authRecord, parseChallenge, recordChallenge, signInState, updateAuth } from "../../../app/common/oauth.js";
-import { RELAY_ERROR_HEADER, RelayRefusal, reachOf } from "../../../app/common/remote-fetch.js";
+import { fetchRemote, RELAY_ERROR_HEADER, RelayRefusal, reachOf } from "../../../app/common/remote-fetch.js";
 import { sendToServer } from "../../../app/sw/remote.js";
 
 const URL_A = "https://mcp.example.com/mcp";
@@ -156,7 +156,7 @@ describe("the way to another origin", () => {
   test("a server that refuses CORS is reached through the relay, and the next request goes there at once", async () => {
     const target = "https://nocors.example.com/mcp";
     const seen = fakeFetch((request) => {
-      if (request.url.startsWith(`${ORIGIN}/relay?`)) {
+      if (request.url.startsWith(`${ORIGIN}/relay/`)) {
         assert.equal(request.headers.get("x-satchel-relay"), "1");
         return Response.json({ ok: true }, { headers: { "X-Satchel-Relay-Target": "https://nocors.example.com" } });
       }
@@ -166,17 +166,33 @@ describe("the way to another origin", () => {
     await sendToServer(server(target), target, post());
     assert.deepEqual(
       seen.map((request) => request.url),
-      [target, `${ORIGIN}/relay?url=${encodeURIComponent(target)}`, `${ORIGIN}/relay?url=${encodeURIComponent(target)}`],
+      [target, `${ORIGIN}/relay/https/nocors.example.com/mcp`, `${ORIGIN}/relay/https/nocors.example.com/mcp`],
     );
     const reach = await reachOf("https://nocors.example.com");
     assert.equal(reach?.path, "relay");
     assert.match(reach?.reason ?? "", /CORS/);
   });
 
+  test("the relay URL names the scheme, host and port, and keeps the path and query as they are", async () => {
+    const relayed = fakeFetch((request) => {
+      if (request.url.startsWith(`${ORIGIN}/relay/`)) return Response.json({});
+      throw new TypeError("Failed to fetch");
+    });
+    const targets = {
+      "http://nocors3.example.com:8080/a%2Fb/c%20d?tenant=a%20b&next=%2F#top": "/relay/http/nocors3.example.com:8080/a%2Fb/c%20d?tenant=a%20b&next=%2F",
+      "https://[FD00::1]/mcp": "/relay/https/[fd00::1]/mcp",
+      "https://bücher.example:443": "/relay/https/xn--bcher-kva.example/",
+    };
+    for (const [target, relayPath] of Object.entries(targets)) {
+      await fetchRemote(target, post());
+      assert.equal(relayed.at(-1)?.url, `${ORIGIN}${relayPath}`, target);
+    }
+  });
+
   test("when the relay cannot reach the server either, it is a network failure (try again later)", async () => {
     const target = "https://down.example.com/mcp";
     fakeFetch((request) => {
-      if (!request.url.startsWith(`${ORIGIN}/relay?`)) throw new TypeError("Failed to fetch");
+      if (!request.url.startsWith(`${ORIGIN}/relay/`)) throw new TypeError("Failed to fetch");
       return Response.json({ error: "connection refused" }, { status: 502, headers: { [RELAY_ERROR_HEADER]: "unreachable" } });
     });
     await assert.rejects(sendToServer(server(target), target, post()), TypeError);
@@ -185,7 +201,7 @@ describe("the way to another origin", () => {
   test("a relay refusal (a private address) is an error with the relay's reason, not 'offline'", async () => {
     const target = "https://intranet.example.com/mcp";
     fakeFetch((request) => {
-      if (!request.url.startsWith(`${ORIGIN}/relay?`)) throw new TypeError("Failed to fetch");
+      if (!request.url.startsWith(`${ORIGIN}/relay/`)) throw new TypeError("Failed to fetch");
       return Response.json(
         { error: "intranet.example.com resolves to a private address 10.0.0.5" },
         { status: 403, headers: { [RELAY_ERROR_HEADER]: "refused" } },
@@ -202,7 +218,7 @@ describe("the way to another origin", () => {
   test("a site without a relay says so", async () => {
     const target = "https://nocors2.example.com/mcp";
     fakeFetch((request) => {
-      if (!request.url.startsWith(`${ORIGIN}/relay?`)) throw new TypeError("Failed to fetch");
+      if (!request.url.startsWith(`${ORIGIN}/relay/`)) throw new TypeError("Failed to fetch");
       return new Response("not found", { status: 404 });
     });
     await assert.rejects(sendToServer(server(target), target, post()), (error) => {
