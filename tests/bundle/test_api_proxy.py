@@ -16,10 +16,9 @@ import httpx
 import pytest
 
 from satchel.bundle.spec import BundleSpec
-from satchel.bundle.webserver import caddyfile, nginx_conf
 from satchel.policy import Policy
 from satchel.security import SECURITY_HEADERS, STATIC_CACHE_CONTROL
-from tests.bundle.webservers import CADDY, WebServer, available, check_config
+from tests.bundle.webservers import CADDY, WebServer, available, check_config, write_tiny_site
 from tests.support.ports import free_port
 
 SITE = ["index.html", "sw.js", "app.js"]
@@ -94,13 +93,7 @@ def write_site(root: Path, port: int, api_upstream: str | None) -> Path:
         install_dir=PurePosixPath(root),
         api_upstream=api_upstream,
     )
-    (root / "server").mkdir(parents=True)
-    (root / "dist").mkdir()
-    for name in SITE:
-        (root / "dist" / name).write_text(f"<!-- {name} -->\n")
-    (root / "server" / "nginx.conf").write_text(nginx_conf(spec, SITE))
-    (root / "server" / "Caddyfile").write_text(caddyfile(spec, SITE))
-    return root
+    return write_tiny_site(root, spec, SITE)
 
 
 @pytest.mark.parametrize("api", [None, "http://127.0.0.1:8471", "https://localhost:8443"])

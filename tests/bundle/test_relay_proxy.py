@@ -16,12 +16,11 @@ from starlette.requests import Request
 
 from satchel.bundle.kiosk_doc import kiosk_doc
 from satchel.bundle.spec import BundleError, BundleSpec, RelayRoute
-from satchel.bundle.webserver import caddyfile, nginx_conf
 from satchel.cli import main
 from satchel.policy import Policy, parse_policy_toml
 from satchel.relay import ERROR_HEADER, TARGET_HEADER, Target, parse_target
 from satchel.security import security_headers
-from tests.bundle.webservers import WebServer, available, check_config
+from tests.bundle.webservers import WebServer, available, check_config, write_tiny_site
 from tests.support.ports import free_port
 from tests.support.relay_upstream import STATE_TIMEOUT_S, Upstream
 
@@ -44,13 +43,7 @@ def write_site(root: Path, port: int, policy: Policy, resolvers: tuple[str, ...]
         install_dir=PurePosixPath(root),
         resolvers=resolvers,
     )
-    (root / "server").mkdir(parents=True)
-    (root / "dist").mkdir()
-    for name in SITE:
-        (root / "dist" / name).write_text(f"<!-- {name} -->\n")
-    (root / "server" / "nginx.conf").write_text(nginx_conf(spec, SITE))
-    (root / "server" / "Caddyfile").write_text(caddyfile(spec, SITE))
-    return root
+    return write_tiny_site(root, spec, SITE)
 
 
 def require(kind: str) -> None:

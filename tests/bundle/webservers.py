@@ -12,6 +12,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from satchel.bundle import BundleSpec
+from satchel.bundle.webserver import caddyfile, nginx_conf
 from tests.support.ports import free_port, stop_process, wait_until_listening
 from tests.support.served_app import ServerProcess
 
@@ -117,3 +119,15 @@ class KioskDevice:
             allowed_hosts=[f"localhost:{self.port}"],
             upstreams=upstreams,
         )
+
+
+def write_tiny_site(root: Path, spec: BundleSpec, site: Sequence[str]) -> Path:
+    """The bundle's nginx and Caddy configs for `spec`, over a site of placeholder `site` files in `root`: what the
+    proxy and relay tests need, without building the app."""
+    (root / "server").mkdir(parents=True)
+    (root / "dist").mkdir()
+    for name in site:
+        (root / "dist" / name).write_text(f"<!-- {name} -->\n")
+    (root / "server" / "nginx.conf").write_text(nginx_conf(spec, site))
+    (root / "server" / "Caddyfile").write_text(caddyfile(spec, site))
+    return root

@@ -40,6 +40,21 @@ def server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
+def relaying_server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
+    """The app served with its relay allowed to reach this machine: the remote servers tests start listen on
+    127.0.0.1, which the relay refuses unless the operator allows private addresses."""
+    process = ServerProcess(
+        site.dist_dir,
+        tmp_path / "server.log",
+        tmp_path / "workspace.db",
+        extra_args=("--relay-allow-private",),
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
 def console(page: Page) -> ConsoleWatch:
     return ConsoleWatch(page)
 

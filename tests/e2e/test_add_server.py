@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.e2e.host_page import notes_in, open_with_workspace_tools, result_box, run_tool
 from tests.support.app_page import open_ready
 from tests.support.browser import ConsoleWatch
-from tests.support.registry_entries import upstream_entry
+from tests.support.registry_entries import serve_registry, upstream_entry
 from tests.support.served_app import BuiltSite, ServerProcess
 
 #: JSON-RPC error code of a call the router refuses (app/common/protocol.js, RpcError.DENIED_BY_POLICY).
@@ -176,34 +174,15 @@ TEAM_NOTES = upstream_entry(
 @pytest.fixture
 def served_with_upstream(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
     """`satchel serve` merging an upstream registry (on another port) that lists TEAM_NOTES."""
-
-    class Registry(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"servers": [TEAM_NOTES], "metadata": {"count": 1}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    registry = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
-    Thread(target=registry.serve_forever, daemon=True).start()
-    process = ServerProcess(
-        site.dist_dir,
-        tmp_path / "server.log",
-        tmp_path / "workspace.db",
-        upstreams=[f"http://127.0.0.1:{registry.server_address[1]}"],
-    )
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        registry.shutdown()
-        registry.server_close()
+    with serve_registry([TEAM_NOTES]) as registry:
+        process = ServerProcess(
+            site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db", upstreams=[registry]
+        )
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
 
 
 def test_registry_entry_is_added_with_the_values_it_asks_for(

@@ -4,12 +4,8 @@ servers (bundled local ones, the workspace) are there either way."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
-from threading import Thread
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,7 +16,7 @@ from tests.bundle.conftest import bundle_into
 from tests.bundle.webservers import KioskDevice
 from tests.e2e.host_page import tool_button
 from tests.support.app_page import open_controlled
-from tests.support.registry_entries import upstream_entry
+from tests.support.registry_entries import serve_registry, upstream_entry
 
 UPSTREAM_SERVER = upstream_entry(
     "org.example/maps",
@@ -37,26 +33,8 @@ MIRRORED_NAMES = """async () => {
 @pytest.fixture
 def upstream_registry() -> Iterator[str]:
     """An MCP registry on another host listing one remote server."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"servers": [UPSTREAM_SERVER], "metadata": {"count": 1}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_registry([UPSTREAM_SERVER]) as url:
+        yield url
 
 
 @pytest.mark.parametrize("allowed", [False, True], ids=["upstream-off", "upstream-on"])

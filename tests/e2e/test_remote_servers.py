@@ -6,7 +6,6 @@ still listed from the mirror."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,34 +16,20 @@ from tests.e2e.host_page import result_box
 from tests.support.app_page import open_ready
 from tests.support.browser import ConsoleWatch
 from tests.support.everything_server import EverythingServer
-from tests.support.served_app import BuiltSite, ServerProcess
+from tests.support.served_app import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def app_with_relay(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
-    """The app served with its relay allowed to reach this machine (the test servers listen on 127.0.0.1)."""
-    process = ServerProcess(
-        site.dist_dir,
-        tmp_path / "server.log",
-        tmp_path / "workspace.db",
-        extra_args=("--relay-allow-private",),
-    )
-    process.start()
-    yield process
-    process.stop()
-
-
 @pytest.mark.parametrize(("cors", "path"), [(True, "directly"), (False, "relay")])
 def test_a_server_on_another_origin_is_added_by_url_and_its_tool_runs(
-    cors: bool, path: str, app_with_relay: ServerProcess, page: Page, context: BrowserContext, tmp_path: Path
+    cors: bool, path: str, relaying_server: ServerProcess, page: Page, context: BrowserContext, tmp_path: Path
 ) -> None:
     everything = EverythingServer(tmp_path / "everything", cors=cors)
     everything.start()
     try:
         console = ConsoleWatch(page)
-        open_ready(page, app_with_relay.url)
+        open_ready(page, relaying_server.url)
         entry = add_server(page, everything.mcp_url)
         echo = entry.locator(".tool-list button[data-tool='echo']")
         expect(echo).to_be_visible()

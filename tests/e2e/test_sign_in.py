@@ -16,23 +16,9 @@ from tests.conformance.app_client import add_server
 from tests.e2e.host_page import result_box
 from tests.support.app_page import open_ready
 from tests.support.oauth_mcp_server import OAuthMcpServer
-from tests.support.served_app import BuiltSite, ServerProcess
+from tests.support.served_app import ServerProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def app(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
-    """The app, its relay allowed to reach this machine (the test's servers listen on 127.0.0.1)."""
-    process = ServerProcess(
-        site.dist_dir,
-        tmp_path / "server.log",
-        tmp_path / "workspace.db",
-        extra_args=("--relay-allow-private",),
-    )
-    process.start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture(params=[True, False], ids=["cors", "relay"])
@@ -63,9 +49,9 @@ def run(page: Page, entry: Locator, tool: str, fields: dict[str, str]) -> None:
 
 
 def test_sign_in_on_the_consent_page_then_a_refresh_after_the_token_expires(
-    app: ServerProcess, notes_server: OAuthMcpServer, page: Page
+    relaying_server: ServerProcess, notes_server: OAuthMcpServer, page: Page
 ) -> None:
-    open_ready(page, app.url)
+    open_ready(page, relaying_server.url)
     entry = add_server(page, notes_server.mcp_url)
     expect(entry.locator("[data-sign-in='needed']")).to_be_visible()
     sign_in_with_consent(page, entry)
@@ -94,9 +80,9 @@ def test_sign_in_on_the_consent_page_then_a_refresh_after_the_token_expires(
 
 
 def test_a_queued_call_waits_for_the_sign_in_and_is_then_delivered_once(
-    app: ServerProcess, notes_server: OAuthMcpServer, page: Page, context: BrowserContext
+    relaying_server: ServerProcess, notes_server: OAuthMcpServer, page: Page, context: BrowserContext
 ) -> None:
-    open_ready(page, app.url)
+    open_ready(page, relaying_server.url)
     entry = add_server(page, notes_server.mcp_url)
     sign_in_with_consent(page, entry)
     expect(entry.locator(".tool-list button[data-tool='save_note']")).to_be_visible()
