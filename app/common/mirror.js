@@ -26,14 +26,22 @@ export const OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official";
  */
 /**
  * What a user-added server carries in `server._meta["io.satchel/user"]`: when and how it was added (the registry
- * entry it came from), whether the user turned it off, and the HTTP headers sent to it with every request.
+ * entry it came from), whether the user turned it off, the HTTP headers sent to it with every request, and whether
+ * its remote is HTTP+SSE because Streamable HTTP was tried and refused (`sseFallback`) rather than because it was
+ * declared so.
  * @typedef {{addedAt: number, source: "url" | "json" | "registry", registryName?: string, disabled: boolean,
- *   headers: Record<string, string>}} UserServerMeta
+ *   headers: Record<string, string>, sseFallback?: boolean}} UserServerMeta
  */
 
 /** Same-origin URL at which the page's MCP client reaches a server (the service-worker router answers it). */
 /** @param {string} name */
 export const serverPath = (name) => `/mcp/${encodeURIComponent(name)}`;
+
+/**
+ * The query of a router URL that asks to try the older HTTP+SSE transport at a server the user added as Streamable
+ * HTTP, which refused that handshake as older servers do (the fallback of page/mcp-host.js).
+ */
+export const SSE_PROBE_QUERY = "transport=sse";
 
 /** The server name in a router URL path, or null for any other path. @param {string} pathname */
 export function serverNameFromPath(pathname) {
@@ -53,13 +61,35 @@ export function serverNameFromPath(pathname) {
  */
 export const localConfig = (entry) => entry.server?._meta?.[LOCAL_META_KEY] ?? null;
 
+/** A transport a browser can speak to a remote server: Streamable HTTP, or the older HTTP+SSE (2024-11-05). */
+/** @typedef {"streamable-http" | "sse"} RemoteType */
+/** A `remotes` entry of a server.json with a URL (it may hold more: headers, variables). @typedef {{type: RemoteType, url: string}} Remote */
+
 /**
- * The Streamable HTTP endpoint of a remote server.
+ * The remote a client uses, from a server.json's `remotes`: Streamable HTTP when there is one, else HTTP+SSE.
+ * @param {any} server a registry's server.json
+ * @returns {Remote | null} the `remotes` entry itself
+ */
+export function chosenRemote(server) {
+  const remotes = Array.isArray(server?.remotes) ? server.remotes : [];
+  /** @param {RemoteType} type */
+  const ofType = (type) => remotes.find((/** @type {any} */ remote) => remote?.type === type && typeof remote.url === "string");
+  return ofType("streamable-http") ?? ofType("sse") ?? null;
+}
+
+/**
+ * The remote endpoint of a mirrored server and how to speak to it, or null for one without (a local server).
+ * @param {Pick<MirroredServer, "server">} entry
+ * @returns {Remote | null}
+ */
+export const remoteOf = (entry) => chosenRemote(entry.server);
+
+/**
+ * The URL of a server's chosen remote (remoteOf).
  * @param {Pick<MirroredServer, "server">} entry
  * @returns {string | null}
  */
-export const remoteUrl = (entry) =>
-  (entry.server?.remotes ?? []).find((/** @type {{type: string, url: string}} */ remote) => remote.type === "streamable-http")?.url ?? null;
+export const remoteUrl = (entry) => remoteOf(entry)?.url ?? null;
 
 /**
  * How the user added a server, or null for a server of a registry. Only a name in the user namespace counts (the

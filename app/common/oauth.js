@@ -5,7 +5,8 @@
 // Everything lives in IndexedDB's `auth` store, one record per server, so the page (which signs in: a person has to
 // see the authorization server) and the service worker (which sends requests and refreshes tokens, also for queued
 // calls while no page is open) share it. A token is bound to the URL of the server it was issued for: it is only
-// ever attached to requests to exactly that URL, and it is never logged or shown.
+// ever attached to requests to exactly that URL (and, for an HTTP+SSE server, to the message endpoint it names on
+// that URL's origin: sw/legacy-sse.js), and it is never logged or shown.
 import { deleteOne, getOne, transact, result } from "./db.js";
 import { fetchRemote } from "./remote-fetch.js";
 

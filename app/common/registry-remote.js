@@ -1,6 +1,7 @@
 // Adding a server of an upstream registry: its remote endpoint (Streamable HTTP, else SSE), what it asks the user
 // for (URL variables, headers, variables of a header's value, as server.json 2025-12-11 describes them), the form
 // schema that asks for them (page/schema-form.js renders it), and the endpoint and headers filled in from the answers.
+import { chosenRemote } from "./mirror.js";
 import { checkHeaders, checkServerUrl, isObject, MAX_HEADER_VALUE_LENGTH, MAX_HEADERS, UserServerError } from "./server-input.js";
 
 /** @typedef {import("./server-input.js").RemoteSpec} RemoteSpec */
@@ -17,9 +18,8 @@ import { checkHeaders, checkServerUrl, isObject, MAX_HEADER_VALUE_LENGTH, MAX_HE
  * @returns {any} the `remotes` entry
  */
 export function registryRemote(server) {
-  const remotes = Array.isArray(server?.remotes) ? server.remotes.filter(isObject) : [];
-  const remote = remotes.find((/** @type {any} */ r) => r.type === "streamable-http") ?? remotes.find((/** @type {any} */ r) => r.type === "sse");
-  if (remote && typeof remote.url === "string") return remote;
+  const remote = chosenRemote(server);
+  if (remote) return remote;
   const label = server?.title ?? server?.name ?? "This server";
   if (Array.isArray(server?.packages) && server.packages.length) {
     throw new UserServerError(`Runs only on a desktop: ${label} is installed as a package, and has no URL to reach it at`);

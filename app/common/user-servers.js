@@ -10,6 +10,10 @@
 // name pattern (`namespace/name`), cannot collide with a registry's names (USER_NAMESPACE), and are unique per URL:
 // one URL cannot be added twice. A name never changes (tools, approvals and the queue refer to it), even when the
 // user edits the URL.
+//
+// Transports: a server added by URL is tried as Streamable HTTP; one that refuses that handshake as an older server
+// does (400, 404, 405) and answers the older HTTP+SSE transport is recorded as `sse` (recordSseFallback), until its
+// URL changes. A pasted configuration or a registry entry says which transport it speaks.
 import { result, transact } from "./db.js";
 import { getServer, isUserServer, localConfig, USER_META_KEY, USER_NAMESPACE, userMeta } from "./mirror.js";
 import { policyRefusal } from "./policy.js";
@@ -220,11 +224,40 @@ export async function updateUserServer(name, changes, { policy }) {
       if (same) throw new UserServerError(`${url} is already added, as ${same.server.title ?? same.name}`, "url");
       forgetServerState(tx, name);
     }
+    // A new URL may speak Streamable HTTP even where the old one fell back to HTTP+SSE: it is tried afresh.
+    const { sseFallback, ...kept } = meta;
+    const forgetFallback = moved && sseFallback === true;
     const server = {
       ...entry.server,
       title: title ?? entry.server.title,
-      remotes: [{ ...entry.server.remotes[0], url: url ?? userServerUrl(entry) }],
-      _meta: { ...entry.server._meta, [USER_META_KEY]: { ...meta, headers: headers ?? meta.headers } },
+      remotes: [{ ...entry.server.remotes[0], url: url ?? userServerUrl(entry), ...(forgetFallback ? { type: "streamable-http" } : {}) }],
+      _meta: { ...entry.server._meta, [USER_META_KEY]: { ...(forgetFallback ? kept : meta), headers: headers ?? meta.headers } },
+    };
+    const updated = { ...entry, server };
+    store.put(updated);
+    return updated;
+  });
+}
+
+/**
+ * Remember that a user server added as Streamable HTTP answers only the older HTTP+SSE transport (the page found out
+ * by falling back, as MCP clients do), so that later connections go straight to SSE. Nothing changes when the user
+ * has meanwhile changed its URL, or its remote is no longer Streamable HTTP.
+ * @param {string} name
+ * @param {string} url the URL the fallback reached
+ * @returns {Promise<MirroredServer | null>} the updated entry, or null when nothing changed
+ */
+export function recordSseFallback(name, url) {
+  return transact("servers", "readwrite", async (tx) => {
+    const store = tx.objectStore("servers");
+    const entry = await userServerIn(store, name);
+    const [remote] = entry.server.remotes;
+    if (remote.type !== "streamable-http" || remote.url !== url) return null;
+    const meta = /** @type {UserServerMeta} */ (userMeta(entry));
+    const server = {
+      ...entry.server,
+      remotes: [{ ...remote, type: "sse" }],
+      _meta: { ...entry.server._meta, [USER_META_KEY]: { ...meta, sseFallback: true } },
     };
     const updated = { ...entry, server };
     store.put(updated);

@@ -1,21 +1,24 @@
 // The MCP host of the page: one SDK client per server, all at `/mcp/<server name>` on our origin, where the
-// service-worker router decides where each call really runs. The host keeps the mirrored tool lists current, and
-// gates every call: known tool, valid arguments, user approval. It never decides local-vs-remote itself.
+// service-worker router decides where each call really runs; over Streamable HTTP, or HTTP+SSE for a server that
+// speaks only the older transport. The host keeps the mirrored tool lists current, and gates every call: known tool,
+// valid arguments, user approval. It never decides local-vs-remote itself.
 import {
   getServer,
   getTools,
   listServers,
   localConfig,
   localFingerprint,
+  remoteOf,
   serverPath,
+  SSE_PROBE_QUERY,
   storeTools,
   toolsAreFresh,
 } from "../common/mirror.js";
-import { callToolRaw, connectClient, IDEMPOTENCY_KEY, listToolsRaw } from "../common/mcp-client.js";
+import { callToolRaw, connectClient, connectSseClient, IDEMPOTENCY_KEY, listToolsRaw, refusedAsLegacy } from "../common/mcp-client.js";
 import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../common/policy.js";
 import { needsValues } from "../common/registry-remote.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
-import { disabledRefusal, isUserServer, userEndpoint } from "../common/user-servers.js";
+import { disabledRefusal, isUserServer, recordSseFallback, userEndpoint } from "../common/user-servers.js";
 import { RpcError } from "../common/protocol.js";
 import { approve } from "./approval.js";
 import { AUTH_CHANNEL } from "./sign-in.js";
@@ -82,16 +85,46 @@ export class McpHost extends EventTarget {
   /** @param {string} name */
   client(name) {
     if (!this.clients.has(name)) {
-      const connecting = connectClient(serverPath(name)).then((client) => {
+      const connecting = this.#connect(name).then((client) => {
         // Offline, the router answers the handshake in the server's stead: only an online handshake is the server's.
         const version = /** @type {any} */ (client.transport)?.protocolVersion;
         if (version && navigator.onLine) this.protocolVersions.set(name, version);
+        // A client that closes by itself (an HTTP+SSE stream broke off) is forgotten: the next call connects afresh.
+        client.onclose = () => {
+          if (this.clients.get(name) === connecting) this.clients.delete(name);
+        };
         return client;
       });
       connecting.catch(() => this.clients.delete(name));
       this.clients.set(name, connecting);
     }
     return this.clients.get(name);
+  }
+
+  /**
+   * Connect to a server over the transport its remote names. A server the user added as Streamable HTTP that refuses
+   * that handshake as older servers do is tried over HTTP+SSE at the same URL (as MCP clients fall back), and
+   * recorded as such when that works, so that later connections go straight to it.
+   * @param {string} name
+   */
+  async #connect(name) {
+    const path = serverPath(name);
+    const server = await getServer(name);
+    const remote = server && !localConfig(server) ? remoteOf(server) : null;
+    if (remote?.type === "sse") return connectSseClient(path);
+    try {
+      return await connectClient(path);
+    } catch (error) {
+      if (!remote || !isUserServer(server) || !refusedAsLegacy(error)) throw error;
+      let client;
+      try {
+        client = await connectSseClient(`${path}?${SSE_PROBE_QUERY}`);
+      } catch {
+        throw error; // not an HTTP+SSE server either: what Streamable HTTP said is the clearer reason
+      }
+      await recordSseFallback(name, remote.url);
+      return client;
+    }
   }
 
   /** Close and forget the client of a server the user changed or removed; the next call connects afresh. @param {string} name */

@@ -2,7 +2,7 @@
 // transport, the MCP version it negotiated), the state of local workers, tools hidden because their schema is invalid
 // (with the reason), and errors. Servers the user added carry Edit, Disable/Enable and Remove; a remote server of an
 // upstream registry carries Add. What those buttons do is page/server-actions.js's.
-import { localConfig, remoteUrl, userMeta } from "../common/mirror.js";
+import { localConfig, remoteOf, userMeta } from "../common/mirror.js";
 import { needsValues } from "../common/registry-remote.js";
 import { addableFromRegistry } from "../common/user-servers.js";
 import { toolLabel } from "./tool-schema.js";
@@ -67,8 +67,7 @@ function notLoadedText(server, user) {
 
 /** Where a server is, how it is reached, and the MCP version it negotiated; the sign-in state of a remote one. */
 function serverFacts(server, local, protocolVersion) {
-  const remotes = server.server.remotes ?? [];
-  const remote = remotes.find((r) => r.url === remoteUrl(server)) ?? remotes[0];
+  const remote = remoteOf(server);
   return h(
     "p",
     { class: "server-facts" },

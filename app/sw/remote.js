@@ -1,10 +1,12 @@
 // Every request the service worker sends to a remote MCP server goes through `sendToServer`: the router's forwarding
 // and the Outbox's queued calls alike. It adds what the server needs and nothing else — the headers the user
 // configured for that server, and its OAuth access token (refreshed first when it has expired), only when the
-// request goes to exactly the URL the token was issued for — and reaches the server directly or through the relay
+// request goes to exactly the URL the token was issued for, or to the message endpoint that an HTTP+SSE server at that
+// URL named on its own origin — and reaches the server directly or through the relay
 // (common/remote-fetch.js). A 401, or a 403 asking for more scope, is written down (common/oauth.js), so the page can
 // offer to sign in; a refused token is refreshed once and the request sent again before anyone is asked.
 import { authRecord, recordChallenge, tokenExpired, updateAuth } from "../common/oauth.js";
+import { errorMessage, RpcError } from "../common/protocol.js";
 import { fetchRemote } from "../common/remote-fetch.js";
 import { refreshAuthorization } from "../vendor/mcp-sdk.js";
 
@@ -27,11 +29,16 @@ export function configuredHeaders(server) {
 /**
  * Send one HTTP request to a remote server's MCP endpoint.
  * @param {MirroredServer} server
- * @param {string} url the server's endpoint (`remoteUrl(server)`)
+ * @param {string} url the server's endpoint (`remoteUrl(server)`), or a URL on its origin the server named itself
  * @param {RequestInit} init a string body only (a refused token means sending it again)
+ * @param {{authUrl?: string}} [options] authUrl: the endpoint whose token is sent, when `url` is another URL of the
+ *   same server (the message endpoint an HTTP+SSE server names on the stream opened at authUrl); it must be on the
+ *   same origin
  * @returns {Promise<Response>} the server's answer; a TypeError when it cannot be reached; a RelayRefusal
  */
-export async function sendToServer(server, url, init) {
+export async function sendToServer(server, url, init, { authUrl = url } = {}) {
+  const origin = (/** @type {string} */ address) => new URL(address, self.location.origin).origin;
+  if (origin(url) !== origin(authUrl)) throw new Error(`the token for ${origin(authUrl)} is not sent to ${origin(url)}`);
   const base = new Headers(init.headers);
   for (const [name, value] of Object.entries(configuredHeaders(server))) base.set(name, value);
   const attempt = async (/** @type {string | undefined} */ token) => {
@@ -39,16 +46,16 @@ export async function sendToServer(server, url, init) {
     if (token) headers.set("Authorization", `Bearer ${token}`);
     return fetchRemote(url, { ...init, headers });
   };
-  let { token, refreshed } = await usableToken(server.name, url);
+  let { token, refreshed } = await usableToken(server.name, authUrl);
   let response = await attempt(token);
   if (response.status === 401 && token && !refreshed) {
-    ({ token, refreshed } = await usableToken(server.name, url, { force: true }));
+    ({ token, refreshed } = await usableToken(server.name, authUrl, { force: true }));
     if (refreshed) response = await attempt(token);
   }
   if (response.status === 401 || isScopeChallenge(response)) {
-    await recordChallenge(server.name, url, response);
+    await recordChallenge(server.name, authUrl, response);
   } else if (response.ok && token) {
-    await updateAuth(server.name, url, (record) => {
+    await updateAuth(server.name, authUrl, (record) => {
       if (record.stepUps) record.stepUps = 0;
     });
   }
@@ -58,6 +65,34 @@ export async function sendToServer(server, url, init) {
 /** A 403 whose challenge says the token lacks scope (RFC 6750 `insufficient_scope`). @param {Response} response */
 export const isScopeChallenge = (response) =>
   response.status === 403 && /error\s*=\s*"?insufficient_scope/i.test(response.headers.get("WWW-Authenticate") ?? "");
+
+/** What a reverse proxy answers when the server behind it is down or does not answer. */
+const GATEWAY_ERRORS = new Set([502, 503, 504]);
+
+/**
+ * An answer that says the server is out of reach rather than answering: a proxy in front of it (a kiosk's nginx)
+ * answered in its stead.
+ * @param {Response} response
+ */
+export const isGatewayError = (response) => GATEWAY_ERRORS.has(response.status);
+
+/**
+ * The JSON-RPC error that asks the page to sign in, for a request the server refused for want of a sign-in (401)
+ * or of scope (403 insufficient_scope); null for any other answer. The page turns it into a "Sign in" button.
+ * @param {MirroredServer} server
+ * @param {Response} response
+ * @param {{id: string | number | null, method?: string}} request what was asked (`id` null: the event stream)
+ */
+export function signInRefusal(server, response, { id, method }) {
+  const scopeShort = isScopeChallenge(response);
+  if (response.status !== 401 && !scopeShort) return null;
+  const label = server.server.title ?? server.name;
+  const text = scopeShort
+    ? `${label} needs more permission for ${method ?? "this"}: sign in again to grant it`
+    : `${label} needs you to sign in`;
+  const data = { reason: scopeShort ? "insufficient-scope" : "sign-in", server: server.name };
+  return errorMessage(id, RpcError.SIGN_IN_NEEDED, text, data);
+}
 
 /**
  * The access token to send to `url`, refreshed first when it has expired (or `force`: the server refused it).

@@ -5,12 +5,17 @@
 //                             directly or through the relay); a 401 or a lack of scope becomes an error that asks
 //                             the page to sign in;
 //   remote server, offline  → answered from the mirror (handshake, tools/list); a tools/call is queued if the tool
-//                             is safe to replay, otherwise refused with an error that says it needs the network.
+//                             is safe to replay, otherwise refused with an error that says it needs the network;
+//   remote server on the older HTTP+SSE transport → its event stream and message endpoint relayed (sw/legacy-sse.js),
+//                             online only: offline it needs the network, and nothing is queued.
 // Before any of that, a managed policy is applied: a server or tool it does not allow is refused here, whatever
 // the page asks for; so is a server the user added and then disabled.
-// The router never opens the standalone GET event stream to a remote server (it answers 405, which the MCP client
-// accepts): a stream the service worker relays keeps it busy, and the browser will not activate a new version of the
-// app while the old service worker is busy. Servers still stream progress inside the answer to each request.
+// The router never opens the standalone GET event stream of a Streamable HTTP server (it answers 405, which the MCP
+// client accepts): a stream the service worker relays keeps it busy, and the browser will not activate a new version
+// of the app while the old service worker is busy. Servers still stream progress inside the answer to each request.
+// An HTTP+SSE server cannot work without its stream, so that one is relayed, and keeps the service worker busy (an
+// update waits) for as long as the page holds a client to it; the page drops its clients whenever the network comes
+// or goes, and a client whose stream broke off is closed rather than left to reconnect.
 import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPath } from "../common/mirror.js";
 import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
@@ -21,7 +26,8 @@ import { RelayRefusal } from "../common/remote-fetch.js";
 import { callLocalServer } from "./local-bridge.js";
 import { accepted, isRequest, jsonResponse, sseResponse } from "./mcp-http.js";
 import { enqueue, SYNC_TAG } from "./queue.js";
-import { isScopeChallenge, sendToServer } from "./remote.js";
+import { routeLegacySse, speaksLegacySse } from "./legacy-sse.js";
+import { isGatewayError, sendToServer, signInRefusal } from "./remote.js";
 
 // The router runs in the service worker.
 const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
@@ -38,8 +44,6 @@ const serviceWorker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknow
 
 /** Protocol versions this router can answer a handshake in while a remote server is out of reach, newest first. */
 const OFFLINE_PROTOCOL_VERSIONS = [...HANDSHAKE_VERSIONS].reverse();
-/** What a reverse proxy answers when the server behind it is down or does not answer. */
-const GATEWAY_ERRORS = new Set([502, 503, 504]);
 /** Request headers a remote MCP server needs to see. */
 // Never the page's Authorization: the service worker adds the token of exactly this server (sw/remote.js).
 const FORWARDED_HEADERS = ["accept", "content-type", "last-event-id", "mcp-protocol-version", "mcp-session-id", "mcp-method", "mcp-name"];
@@ -95,7 +99,8 @@ async function route(event, name, { policy: currentPolicy, onQueued }) {
   const refusal = policyRefusal(policy, name, { remote: !local, tool, userUrl: userEndpoint(server) }) ?? disabledRefusal(server);
   if (refusal) return refuse(refusal, 403);
   const call = { event, server, body, message, policy };
-  return local ? routeLocal(call, local) : routeRemote(call, onQueued);
+  if (local) return routeLocal(call, local);
+  return speaksLegacySse(server, new URL(request.url), request.method) ? routeLegacySse(call) : routeRemote(call, onQueued);
 }
 
 /**
@@ -156,7 +161,7 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
   const { request } = event;
   const target = remoteUrl(server);
   if (!target) {
-    return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `${server.name} has no streamable-http endpoint`), 502);
+    return jsonResponse(errorMessage(null, RpcError.INVALID_REQUEST, `${server.name} has no streamable-http or sse endpoint`), 502);
   }
   // A GET with Last-Event-ID resumes the stream of a request whose answer has not come yet (SSE polling): it ends
   // with that answer, so it is relayed; a bare GET would open the standalone stream, which is not.
@@ -173,7 +178,7 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
     try {
       const response = await sendToServer(server, target, { method: request.method, headers, body, signal: abandoned.signal });
       // A proxy in front of the server (a kiosk's nginx) answers for it when it is down: that is out of reach too.
-      if (!GATEWAY_ERRORS.has(response.status)) return answerFrom(server, message, response);
+      if (!isGatewayError(response)) return answerFrom(server, message, response);
     } catch (error) {
       if (error instanceof RelayRefusal) {
         const refusal = errorMessage(message?.id ?? null, RpcError.RELAY_REFUSED, error.message, { reason: "relay", kind: error.kind });
@@ -196,15 +201,10 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
  * @returns {Promise<Response>}
  */
 async function answerFrom(server, message, response) {
-  const scopeShort = isScopeChallenge(response);
-  if ((response.status !== 401 && !scopeShort) || !message || !isRequest(message)) return response;
+  const refusal = message && isRequest(message) ? signInRefusal(server, response, message) : null;
+  if (!refusal) return response;
   await response.body?.cancel();
-  const label = server.server.title ?? server.name;
-  const text = scopeShort
-    ? `${label} needs more permission for ${message.method}: sign in again to grant it`
-    : `${label} needs you to sign in`;
-  const data = { reason: scopeShort ? "insufficient-scope" : "sign-in", server: server.name };
-  return jsonResponse(errorMessage(message.id, RpcError.SIGN_IN_NEEDED, text, data));
+  return jsonResponse(refusal);
 }
 
 /**

@@ -8,7 +8,8 @@ import "./_zod-jitless.js";
 
 export { Client } from "@modelcontextprotocol/sdk/client/index.js";
 export { auth, refreshAuthorization, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
-export { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+export { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/sse.js";
+export { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 export { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
 export { McpError, ResultSchema, ToolSchema } from "@modelcontextprotocol/sdk/types.js";
 export { Validator as JsonSchemaValidator } from "@cfworker/json-schema";

