@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from tests.conformance.app_client import add_server
+from tests.conformance.app_client import add_server, server_entry
 from tests.e2e.host_page import result_box
 from tests.support.app_page import open_ready
 from tests.support.oauth_mcp_server import OAuthMcpServer
@@ -104,3 +104,20 @@ def test_a_queued_call_waits_for_the_sign_in_and_is_then_delivered_once(
     state = notes_server.state()
     assert [note["title"] for note in state["notes"]] == ["From the tunnel"]
     assert list(state["deliveries"].values()) == [1]
+
+
+def test_where_popups_are_refused_the_sign_in_takes_the_app_window_and_comes_back(
+    relaying_server: ServerProcess, tmp_path: Path, page: Page
+) -> None:
+    """Some installed apps get no popup: `window.open` returns null, so the app goes to the authorization server in
+    its own window, and the callback page brings it back, signed in."""
+    with OAuthMcpServer(tmp_path, cors=True) as notes_server:
+        page.add_init_script("window.open = () => null;")
+        open_ready(page, relaying_server.url)
+        entry = add_server(page, notes_server.mcp_url)
+        entry.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_role("button", name="Approve").click()
+        page.wait_for_url(f"{relaying_server.url}/")
+        entry = server_entry(page, notes_server.mcp_url)
+        expect(entry.locator("[data-sign-in='signed-in']")).to_be_visible()
+        expect(entry.locator(".tool-list button[data-tool='save_note']")).to_be_visible()
