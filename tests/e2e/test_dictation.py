@@ -109,7 +109,7 @@ def test_an_unreadable_audio_file_is_refused_with_its_name(
     assert page.evaluate(NOTES) == []
 
 
-def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
+def test_a_version_1_database_keeps_its_queue_and_gains_the_later_stores(
     page: Page, server: ServerProcess
 ) -> None:
     # A page of our origin that runs none of the app, so the old schema can be written first.
@@ -149,8 +149,8 @@ def test_a_version_1_database_keeps_its_queue_and_gains_the_notes_stores(
         })""",
     )
     assert stores == {
-        "version": 2,
-        "stores": ["approvals", "audio", "meta", "notes", "queue", "servers", "tools"],
+        "version": 3,
+        "stores": ["approvals", "audio", "auth", "meta", "notes", "queue", "servers", "tools"],
     }
 
 
