@@ -12,6 +12,7 @@ import "./_zod-jitless.js";
 export {
   auth,
   Client,
+  IssuerMismatchError,
   ProtocolError,
   refreshAuthorization,
   SdkError,
