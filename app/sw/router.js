@@ -145,6 +145,7 @@ async function routeLocal({ event, server, message }, config) {
     (async () => { for await (const _ of messages); })();
     return accepted();
   }
+  cancelWhenAbandoned(event.clientId, server.name, config, message.id, abandoned.signal);
   // Progress can only reach the client on a stream; without a progress token the answer is one JSON body, which
   // never leaves a half-read stream holding the service worker awake.
   if (message.params?._meta?.progressToken === undefined) {
@@ -153,6 +154,24 @@ async function routeLocal({ event, server, message }, config) {
     return jsonResponse(answer ?? errorMessage(message.id, RpcError.INTERNAL, `${server.name} gave no answer`));
   }
   return sseResponse(messages, message.id, () => abandoned.abort());
+}
+
+/**
+ * Tell a local server that a call was cancelled when its caller goes away: a 2026-07-28 client cancels by closing the
+ * call's stream instead of sending notifications/cancelled, so the router says it for the client. A server that has
+ * answered already ignores it.
+ * @param {string} clientId
+ * @param {string} serverName
+ * @param {any} config the server's `io.satchel/local` registry metadata
+ * @param {string | number} requestId
+ * @param {AbortSignal} abandoned aborts when the caller goes away
+ */
+function cancelWhenAbandoned(clientId, serverName, config, requestId, abandoned) {
+  abandoned.addEventListener("abort", () => {
+    const notice = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason: "the client went away" } };
+    const replies = callLocalServer(clientId, serverName, config, notice, new AbortController().signal);
+    (async () => { for await (const _ of replies); })();
+  }, { once: true });
 }
 
 /**

@@ -395,6 +395,37 @@ describe("local servers", () => {
     assert.equal(relayed[0].serverId, LOCAL);
   });
 
+  test("a caller that goes away cancels its call on the local server, as a 2026-07-28 client means it", async () => {
+    /** @type {any[]} */
+    const relayed = [];
+    /** @type {() => void} */
+    let received = () => {};
+    const gotCall = new Promise((resolve) => (received = () => resolve(undefined)));
+    windows.push({
+      id: "page-1",
+      type: "window",
+      /** @param {any} data @param {MessagePort[]} ports */
+      postMessage(data, [port]) {
+        relayed.push(data.message);
+        if (data.message.method === "tools/call") received(); // and no answer: the worker is busy
+        else port.postMessage({ type: "end" });
+      },
+    });
+    const caller = new AbortController();
+    const request = new Request(`${ORIGIN}/mcp/${encodeURIComponent(LOCAL)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(call("summarize_extractive", 9)),
+      signal: caller.signal,
+    });
+    const routed = routeMcp(/** @type {any} */ ({ request, clientId: "page-1" }), { policy: async () => null, onQueued: () => {} });
+    await gotCall;
+    caller.abort();
+    await routed;
+    assert.deepEqual(relayed.map((message) => message.method), ["tools/call", "notifications/cancelled"]);
+    assert.equal(relayed[1].params.requestId, 9);
+  });
+
   test("with no page open to host the worker, the call fails with -32012", async () => {
     const { error } = await json((await route(LOCAL, call("summarize_extractive"))).response);
     assert.equal(error.code, RpcError.NO_HOST_PAGE);
