@@ -20,9 +20,13 @@ export const OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official";
 /** @typedef {{name: string, server: any, official: any, syncedAt: number}} MirroredServer */
 /** @typedef {{name: string, reason: string}} HiddenTool */
 /**
- * `protocolVersion`: what the server last negotiated while the network was up (absent until then).
+ * What the server last negotiated while the network was up (absent until then): `protocolVersion`, `protocolEra`
+ * ("modern": 2026-07-28 and later, stateless; "legacy": the `initialize` handshake), for a modern server its
+ * `server/discover` result `discover` (the next connect adopts it instead of probing; offline, the router answers
+ * with it), and `protocolCheckedAt`, when that was learnt.
  * @typedef {{server: string, tools: any[], hidden: HiddenTool[], fetchedAt: number, ttlMs: number,
- *   fingerprint: string, protocolVersion?: string}} MirroredTools
+ *   fingerprint: string, protocolVersion?: string, protocolEra?: "modern" | "legacy", discover?: any,
+ *   protocolCheckedAt?: number}} MirroredTools
  */
 /**
  * What a user-added server carries in `server._meta["io.satchel/user"]`: when and how it was added (the registry

@@ -10,7 +10,7 @@
 import { deleteOne, getOne, transact, result } from "./db.js";
 import { fetchRemote } from "./remote-fetch.js";
 
-/** @typedef {import("@modelcontextprotocol/sdk/client/auth.js").OAuthClientProvider} OAuthClientProvider */
+/** @typedef {import("@modelcontextprotocol/client").OAuthClientProvider} OAuthClientProvider */
 
 /** Where the authorization server sends the browser back (app/oauth/callback.html). */
 export const CALLBACK_PATH = "/oauth/callback.html";

@@ -8,6 +8,9 @@ export const HANDSHAKE_VERSIONS = Object.freeze(["2024-11-05", "2025-03-26", "20
 /** Versions of the stateless era (`server/discover`, per-request `_meta`). */
 export const MODERN_VERSIONS = Object.freeze(["2026-07-28"]);
 
+/** `_meta` key of the version a 2026-07-28 request is made in (every request of that era carries it). */
+export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion";
+
 /** JSON-RPC error codes: the standard ones, MCP's, and ours (in the implementation-defined server range). */
 export const RpcError = Object.freeze({
   PARSE: -32700,
@@ -16,7 +19,7 @@ export const RpcError = Object.freeze({
   INVALID_PARAMS: -32602,
   INTERNAL: -32603,
   UNSUPPORTED_PROTOCOL_VERSION: -32022,
-  // -32000 and -32001 are the SDK's "connection closed" and "request timed out"; ours follow them.
+  // Ours sit in the implementation-defined server range, apart from -32000 and -32001, which servers overload.
   NEEDS_NETWORK: -32010,
   DENIED_BY_POLICY: -32011,
   NO_HOST_PAGE: -32012,

@@ -48,7 +48,7 @@ function startHost(policy) {
       tools,
       errors: host.errors,
       workers,
-      protocolVersions: host.protocolVersions,
+      protocols: host.protocols,
       actions,
       canAdd: userServersAllowed(policy),
       selected,

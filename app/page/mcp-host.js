@@ -1,7 +1,9 @@
 // The MCP host of the page: one SDK client per server, all at `/mcp/<server name>` on our origin, where the
 // service-worker router decides where each call really runs; over Streamable HTTP, or HTTP+SSE for a server that
 // speaks only the older transport. The host keeps the mirrored tool lists current, and gates every call: known tool,
-// valid arguments, user approval. It never decides local-vs-remote itself.
+// valid arguments, user approval. It never decides local-vs-remote itself. Each Streamable HTTP client negotiates the
+// protocol era with its server (2026-07-28 stateless, or 2025-11-25 with `initialize`); the verdict is kept with
+// the server's tools in the mirror and given back to the next connect, which then skips the probe.
 import {
   getServer,
   getTools,
@@ -14,7 +16,16 @@ import {
   storeTools,
   toolsAreFresh,
 } from "../common/mirror.js";
-import { callToolRaw, connectClient, connectSseClient, IDEMPOTENCY_KEY, listToolsRaw, refusedAsLegacy } from "../common/mcp-client.js";
+import {
+  callToolRaw,
+  connectClient,
+  connectSseClient,
+  IDEMPOTENCY_KEY,
+  listToolsRaw,
+  priorVerdict,
+  protocolVerdict,
+  refusedAsLegacy,
+} from "../common/mcp-client.js";
 import { policyRefusal, remoteAllowed, serverAllowed, toolDenied } from "../common/policy.js";
 import { needsValues } from "../common/registry-remote.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
@@ -49,8 +60,10 @@ export class McpHost extends EventTarget {
     this.clients = new Map();
     /** @type {Map<string, string>} last error per server, shown next to it */
     this.errors = new Map();
-    /** @type {Map<string, string>} the protocol version each server negotiated on this page, online */
-    this.protocolVersions = new Map();
+    /** @type {Map<string, import("../common/mcp-client.js").ProtocolVerdict>} what each server negotiated on this page, online */
+    this.protocols = new Map();
+    /** @type {Set<string>} servers whose remembered verdict failed: their next connect probes again */
+    this.probeAfresh = new Set();
     // A client connected while offline was answered by the router's stand-in; talk to the real server afresh.
     window.addEventListener("online", () => this.dropClients());
     window.addEventListener("offline", () => this.dropClients());
@@ -87,8 +100,8 @@ export class McpHost extends EventTarget {
     if (!this.clients.has(name)) {
       const connecting = this.#connect(name).then((client) => {
         // Offline, the router answers the handshake in the server's stead: only an online handshake is the server's.
-        const version = /** @type {any} */ (client.transport)?.protocolVersion;
-        if (version && navigator.onLine) this.protocolVersions.set(name, version);
+        const verdict = protocolVerdict(client);
+        if (verdict && navigator.onLine) this.protocols.set(name, verdict);
         // A client that closes by itself (an HTTP+SSE stream broke off) is forgotten: the next call connects afresh.
         client.onclose = () => {
           if (this.clients.get(name) === connecting) this.clients.delete(name);
@@ -112,8 +125,11 @@ export class McpHost extends EventTarget {
     const server = await getServer(name);
     const remote = server && !localConfig(server) ? remoteOf(server) : null;
     if (remote?.type === "sse") return connectSseClient(path);
+    const prior = this.probeAfresh.has(name) ? undefined : priorVerdict(await getTools(name), Date.now());
     try {
-      return await connectClient(path);
+      const client = await connectClient(path, undefined, { prior });
+      if (!prior) this.probeAfresh.delete(name);
+      return client;
     } catch (error) {
       if (!remote || !isUserServer(server) || !refusedAsLegacy(error)) throw error;
       let client;
@@ -132,7 +148,7 @@ export class McpHost extends EventTarget {
     const pending = this.clients.get(name);
     this.clients.delete(name);
     this.errors.delete(name);
-    this.protocolVersions.delete(name);
+    this.protocols.delete(name);
     pending?.then((client) => client.close()).catch(() => {});
   }
 
@@ -193,14 +209,23 @@ export class McpHost extends EventTarget {
     if (!force && toolsAreFresh(record, server)) return;
     try {
       const client = await this.client(server.name);
-      const { tools, ttlMs } = await listToolsRaw(client);
+      const { tools, ttlMs, offline } = await listToolsRaw(client);
       const allowed = tools.filter((tool) => !toolDenied(this.policy, server.name, tool?.name));
       const { shown, hidden } = screenTools(allowed);
       const fingerprint = localFingerprint(server);
-      const protocolVersion = this.protocolVersions.get(server.name) ?? record?.protocolVersion;
-      await storeTools({ server: server.name, tools: shown, hidden, fetchedAt: Date.now(), ttlMs, fingerprint, protocolVersion });
+      // A list the router gave from the mirror says nothing new about the server: keep what it last negotiated.
+      const verdict = offline ? undefined : this.protocols.get(server.name);
+      const protocol = verdict
+        ? { protocolVersion: verdict.version, protocolEra: verdict.era, discover: verdict.discover, protocolCheckedAt: Date.now() }
+        : { protocolVersion: record?.protocolVersion, protocolEra: record?.protocolEra, discover: record?.discover, protocolCheckedAt: record?.protocolCheckedAt };
+      await storeTools({ server: server.name, tools: shown, hidden, fetchedAt: Date.now(), ttlMs, fingerprint, ...protocol });
       this.errors.delete(server.name);
     } catch (error) {
+      // A remembered verdict may be what failed (a server no longer speaking that era): probe at the next connect.
+      if (navigator.onLine && priorVerdict(record, Date.now()) && !this.probeAfresh.has(server.name)) {
+        this.probeAfresh.add(server.name);
+        this.dropClient(server.name);
+      }
       this.errors.set(server.name, record ? `showing the tools saved earlier: ${error.message}` : error.message);
     }
   }

@@ -5,6 +5,7 @@
 import { localConfig, remoteOf, userMeta } from "../common/mirror.js";
 import { needsValues } from "../common/registry-remote.js";
 import { addableFromRegistry } from "../common/user-servers.js";
+import { protocolLabel } from "../common/mcp-client.js";
 import { toolLabel } from "./tool-schema.js";
 import { h } from "./dom.js";
 
@@ -13,14 +14,14 @@ import { h } from "./dom.js";
 /**
  * @param {HTMLElement} list the <ul> to fill
  * @param {{servers: any[], tools: Map<string, any>, errors: Map<string, string>, workers: Map<string, any>,
- *   protocolVersions: Map<string, string>, selected: string | null, onSelect: (server: any, tool: any) => void,
+ *   protocols: Map<string, import("../common/mcp-client.js").ProtocolVerdict>, selected: string | null, onSelect: (server: any, tool: any) => void,
  *   actions: ServerActions, canAdd: boolean}} view canAdd: whether the policy lets the user add servers
  */
 export function renderServers(list, view) {
   list.replaceChildren(...view.servers.map((server) => serverItem(server, view)));
 }
 
-function serverItem(server, { tools, errors, workers, protocolVersions, selected, onSelect, actions, canAdd }) {
+function serverItem(server, { tools, errors, workers, protocols, selected, onSelect, actions, canAdd }) {
   const record = tools.get(server.name);
   const local = localConfig(server);
   const user = userMeta(server);
@@ -39,7 +40,7 @@ function serverItem(server, { tools, errors, workers, protocolVersions, selected
       disabled ? h("span", { class: "badge badge-off" }, "disabled") : null,
     ),
     server.server.description ? h("p", { class: "server-description" }, server.server.description) : null,
-    serverFacts(server, local, protocolVersions.get(server.name) ?? record?.protocolVersion),
+    serverFacts(server, local, protocols.get(server.name) ?? protocolOf(record)),
     worker ? h("p", { class: "server-state", dataset: { state: worker.state } }, workerText(worker)) : null,
     errors.has(server.name) ? h("p", { class: "server-error", role: "alert" }, errors.get(server.name)) : null,
     disabled
@@ -65,8 +66,18 @@ function notLoadedText(server, user) {
     : "Tools not loaded yet.";
 }
 
-/** Where a server is, how it is reached, and the MCP version it negotiated; the sign-in state of a remote one. */
-function serverFacts(server, local, protocolVersion) {
+/** What a server negotiated, as its mirrored tools record remembers it. */
+function protocolOf(record) {
+  return record?.protocolVersion ? { version: record.protocolVersion, era: record.protocolEra } : undefined;
+}
+
+/**
+ * Where a server is, how it is reached, and the MCP version and era it negotiated; the sign-in state of a remote one.
+ * @param {any} server
+ * @param {any} local
+ * @param {{version: string, era?: string} | undefined} protocol
+ */
+function serverFacts(server, local, protocol) {
   const remote = remoteOf(server);
   return h(
     "p",
@@ -75,7 +86,11 @@ function serverFacts(server, local, protocolVersion) {
     " · ",
     h("span", { dataset: { fact: "transport" } }, local ? "Web Worker" : remote?.type ?? "no endpoint"),
     " · ",
-    h("span", { dataset: { fact: "protocol" } }, protocolVersion ? `MCP ${protocolVersion}` : "not yet connected"),
+    h(
+      "span",
+      { dataset: { fact: "protocol", ...(protocol?.era ? { era: protocol.era } : {}) } },
+      protocolLabel(protocol?.version, protocol?.era) ?? "not yet connected",
+    ),
     // Filled by the sign-in (OAuth) code for servers that need it; empty otherwise.
     local ? null : h("span", { class: "server-auth", dataset: { serverAuth: "" } }),
   );

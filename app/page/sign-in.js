@@ -5,7 +5,7 @@
 // or, where popups are refused (some installed apps), in this window — which comes back to /oauth/callback.html;
 // that page finishes the exchange (page/oauth-callback.js) and announces the outcome on a BroadcastChannel.
 import { authRecord, MAX_STEP_UPS, oauthFetch, publishedClientId, signInState, signOut, StoredOAuthProvider, updateAuth } from "../common/oauth.js";
-import { auth } from "../vendor/mcp-sdk.js";
+import { auth, IssuerMismatchError } from "../vendor/mcp-sdk.js";
 import { h } from "./dom.js";
 
 /** The channel on which the callback page says how a sign-in ended: `{server, ok, error?}`. */
@@ -45,12 +45,19 @@ export async function signIn(server, url, credentials = {}) {
         else window.location.assign(authorizationUrl.href);
       },
     });
-    const result = await auth(provider, {
+    const options = {
       serverUrl: url,
       resourceMetadataUrl: challenge?.resourceMetadataUrl ? new URL(challenge.resourceMetadataUrl) : undefined,
       scope: challenge?.scope,
       fetchFn: oauthFetch,
-    });
+    };
+    let result;
+    try {
+      result = await auth(provider, options);
+    } catch (error) {
+      if (!ownOriginIssuer(error, url)) throw error;
+      result = await auth(provider, { ...options, skipIssuerMetadataValidation: true });
+    }
     if (result === "AUTHORIZED") {
       popup?.close(); // a refresh token sufficed: nobody had to see the authorization server
       return;
@@ -61,6 +68,23 @@ export async function signIn(server, url, credentials = {}) {
     throw error;
   }
   await outcome.done;
+}
+
+/**
+ * Whether `error` is the SDK's RFC 8414 issuer check failing for a 2025-03-26-style server: one with no protected
+ * resource metadata, whose authorization server is therefore its own origin, serving metadata whose `issuer` names
+ * another path of that same origin. The metadata then comes from the server itself, so the issuer echo guards
+ * against nothing the server could not do anyway, and such servers are signed in to without it; any other mismatch
+ * (another origin: a possible mix-up) stays fatal.
+ * @param {unknown} error what `auth()` threw
+ * @param {string} url the server's MCP endpoint
+ */
+function ownOriginIssuer(error, url) {
+  if (!IssuerMismatchError.isInstance(error) || error.kind !== "metadata") return false;
+  const { origin } = new URL(url);
+  const expected = URL.canParse(error.expected) ? new URL(error.expected) : null;
+  const received = typeof error.received === "string" && URL.canParse(error.received) ? new URL(error.received) : null;
+  return expected?.origin === origin && expected.pathname === "/" && received?.origin === origin;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Decides whether a tool from a server may be shown: its definition must be a well-formed MCP tool and its input
 // schema a JSON Schema for an object that we can validate arguments against. A tool that fails is hidden, with the
 // reason shown, rather than offered with a form that cannot work.
-import { JsonSchemaValidator, ToolSchema } from "../vendor/mcp-sdk.js";
+import { JsonSchemaValidator, specTypeSchemas } from "../vendor/mcp-sdk.js";
 
 const JSON_TYPES = new Set(["string", "number", "integer", "boolean", "object", "array", "null"]);
 
@@ -32,10 +32,11 @@ function propertyProblem(schema, where) {
  * @returns {string | null}
  */
 export function toolProblem(tool) {
-  const parsed = ToolSchema.safeParse(tool);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return `malformed tool definition: ${issue.path.join(".") || "tool"}: ${issue.message}`;
+  const { issues } = specTypeSchemas.Tool["~standard"].validate(tool);
+  if (issues) {
+    const issue = issues[0];
+    const path = (issue.path ?? []).map((part) => String(typeof part === "object" ? part.key : part)).join(".");
+    return `malformed tool definition: ${path || "tool"}: ${issue.message}`;
   }
   const schema = tool.inputSchema;
   if (schema.type !== "object") return "the input schema must describe an object";

@@ -1,12 +1,12 @@
 // How the queue reaches a remote MCP server: the one place that opens its client, so that what a connection needs
 // (credentials, the route it takes: sw/remote.js) is added here and nowhere else. Each client records the last HTTP response to
-// its POSTs, because the SDK surfaces a refusal only as an error text: the status and headers (401, Retry-After)
-// are what decide whether a call waits, is retried or has failed (sw/send-outcome.js).
+// its POSTs, because the SDK's error for a refusal carries its status but not its headers or body: the status and
+// headers (401, Retry-After) are what decide whether a call waits, is retried or has failed (sw/send-outcome.js).
 import { connectClient } from "../common/mcp-client.js";
 import { getServer } from "../common/mirror.js";
 import { sendToServer } from "./remote.js";
 
-/** @typedef {import("../vendor/mcp-sdk.js").Client} Client */
+/** @typedef {import("../common/mcp-client.js").McpClient} Client */
 /** @typedef {import("./send-outcome.js").SeenResponse} SeenResponse */
 /**
  * @typedef {{client: Client, lastResponse: () => SeenResponse | null, close: () => Promise<void>}} RemoteClient

@@ -5,7 +5,10 @@
 //                             directly or through the relay); a 401 or a lack of scope becomes an error that asks
 //                             the page to sign in;
 //   remote server, offline  → answered from the mirror (handshake, tools/list); a tools/call is queued if the tool
-//                             is safe to replay, otherwise refused with an error that says it needs the network;
+//                             is safe to replay, otherwise refused with an error that says it needs the network.
+//                             Either protocol era: `server/discover` (2026-07-28) is answered with the server's
+//                             own remembered discover result, or refused when it was last seen speaking 2025-11-25,
+//                             which the SDK client takes as its cue to fall back to the `initialize` answer;
 //   remote server on the older HTTP+SSE transport → its event stream and message endpoint relayed (sw/legacy-sse.js),
 //                             online only: offline it needs the network, and nothing is queued.
 // Before any of that, a managed policy is applied: a server or tool it does not allow is refused here, whatever
@@ -17,11 +20,11 @@
 // update waits) for as long as the page holds a client to it; the page drops its clients whenever the network comes
 // or goes, and a client whose stream broke off is closed rather than left to reconnect.
 import { findTool, getServer, getTools, localConfig, remoteUrl, serverNameFromPath } from "../common/mirror.js";
-import { IDEMPOTENCY_KEY, QUEUED_KEY } from "../common/mcp-client.js";
+import { IDEMPOTENCY_KEY, OFFLINE_KEY, QUEUED_KEY } from "../common/mcp-client.js";
 import { policyRefusal, toolDenied } from "../common/policy.js";
 import { changesIdempotently } from "../common/tool-annotations.js";
 import { disabledRefusal, userEndpoint } from "../common/user-servers.js";
-import { errorMessage, HANDSHAKE_VERSIONS, RpcError } from "../common/protocol.js";
+import { errorMessage, HANDSHAKE_VERSIONS, MODERN_VERSIONS, PROTOCOL_VERSION_META_KEY, RpcError } from "../common/protocol.js";
 import { RelayRefusal } from "../common/remote-fetch.js";
 import { callLocalServer } from "./local-bridge.js";
 import { accepted, isRequest, jsonResponse, sseResponse } from "./mcp-http.js";
@@ -142,6 +145,7 @@ async function routeLocal({ event, server, message }, config) {
     (async () => { for await (const _ of messages); })();
     return accepted();
   }
+  cancelWhenAbandoned(event.clientId, server.name, config, message.id, abandoned.signal);
   // Progress can only reach the client on a stream; without a progress token the answer is one JSON body, which
   // never leaves a half-read stream holding the service worker awake.
   if (message.params?._meta?.progressToken === undefined) {
@@ -150,6 +154,24 @@ async function routeLocal({ event, server, message }, config) {
     return jsonResponse(answer ?? errorMessage(message.id, RpcError.INTERNAL, `${server.name} gave no answer`));
   }
   return sseResponse(messages, message.id, () => abandoned.abort());
+}
+
+/**
+ * Tell a local server that a call was cancelled when its caller goes away: a 2026-07-28 client cancels by closing the
+ * call's stream instead of sending notifications/cancelled, so the router says it for the client. A server that has
+ * answered already ignores it.
+ * @param {string} clientId
+ * @param {string} serverName
+ * @param {any} config the server's `io.satchel/local` registry metadata
+ * @param {string | number} requestId
+ * @param {AbortSignal} abandoned aborts when the caller goes away
+ */
+function cancelWhenAbandoned(clientId, serverName, config, requestId, abandoned) {
+  abandoned.addEventListener("abort", () => {
+    const notice = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason: "the client went away" } };
+    const replies = callLocalServer(clientId, serverName, config, notice, new AbortController().signal);
+    (async () => { for await (const _ of replies); })();
+  }, { once: true });
 }
 
 /**
@@ -189,7 +211,22 @@ async function routeRemote({ event, server, body, message, policy }, onQueued) {
   }
   if (request.method !== "POST") return new Response(null, { status: 200 }); // DELETE: no session to end offline
   if (!isRequest(message)) return accepted();
-  return jsonResponse(await answerOffline(server, target, message, { onQueued, policy }));
+  return jsonResponse(inRequestEra(message, await answerOffline(server, target, message, { onQueued, policy })));
+}
+
+/**
+ * An answer in the era of the request it answers: a 2026-07-28 result says that it is complete (`resultType`), and a
+ * list says how long it may be cached (not at all: the mirror's copy promises nothing), where a 2025-era one says
+ * neither.
+ * @param {any} message the JSON-RPC request
+ * @param {any} answer its JSON-RPC response
+ * @returns {any}
+ */
+function inRequestEra(message, answer) {
+  const modern = MODERN_VERSIONS.includes(message.params?._meta?.[PROTOCOL_VERSION_META_KEY]);
+  if (!modern || !answer.result || message.method === "server/discover") return answer;
+  const cache = message.method === "tools/list" ? { ttlMs: 0, cacheScope: "private" } : {};
+  return { ...answer, result: { resultType: "complete", ...cache, ...answer.result } };
 }
 
 /**
@@ -232,9 +269,16 @@ async function answerOffline(server, target, message, { onQueued, policy }) {
           capabilities: { tools: {} },
           serverInfo: { name: server.name, version: server.server.version ?? "0" },
           instructions: `${label} is out of reach; Satchel answers from its offline mirror and queues safe calls.`,
-          _meta: { "io.satchel/offline": true },
+          _meta: { [OFFLINE_KEY]: true },
         },
       };
+    }
+    case "server/discover": {
+      // A 2026-07-28 server's own discover result keeps its client in that era; any error is a 2025-era signal to
+      // the SDK client (only -32022 with modern versions is not), so it falls back to `initialize`, answered above.
+      const discover = (await getTools(server.name))?.discover;
+      if (!discover) return needsNetwork("server/discover");
+      return { jsonrpc: "2.0", id, result: { ...discover, _meta: { ...discover._meta, [OFFLINE_KEY]: true } } };
     }
     case "ping":
       return { jsonrpc: "2.0", id, result: {} };
@@ -242,7 +286,7 @@ async function answerOffline(server, target, message, { onQueued, policy }) {
       const record = await getTools(server.name);
       if (!record) return needsNetwork(`listing the tools of ${label} for the first time`);
       const tools = record.tools.filter((/** @type {{name: string}} */ tool) => !toolDenied(policy, server.name, tool.name));
-      return { jsonrpc: "2.0", id, result: { tools, _meta: { "io.satchel/offline": true } } };
+      return { jsonrpc: "2.0", id, result: { tools, _meta: { [OFFLINE_KEY]: true } } };
     }
     case "tools/call": {
       const tool = await findTool(server.name, params.name);

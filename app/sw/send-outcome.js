@@ -26,8 +26,6 @@ export const MAX_RETRY_AFTER_MS = 3600_000;
 export const MAX_MESSAGE_LENGTH = 300;
 /** HTTP statuses that say "not now": the request timed out, too many requests, or a gateway lost the server. */
 const RETRYABLE_STATUSES = new Set([408, 429, 502, 503, 504]);
-/** SDK codes for a lost connection and a timeout: the server may never have seen the call. */
-const TRANSPORT_CODES = new Set([-32000, -32001]);
 
 /**
  * Exponential back-off after a failed attempt: 2 s, 4 s, 8 s… up to 5 min.
@@ -73,11 +71,12 @@ export function httpErrorMessage({ status, headers, body }) {
 }
 
 /**
- * A JSON-RPC error the server answered (the SDK's McpError), as opposed to a lost connection or a timeout.
+ * A JSON-RPC error the server answered (the SDK's ProtocolError, numeric code), as opposed to what the SDK raises
+ * itself for a lost connection, a timeout or a failed send (its SdkError, whose code is a string).
  * @param {any} error
  * @returns {boolean}
  */
-const isServerRpcError = (error) => error?.name === "McpError" && typeof error.code === "number" && !TRANSPORT_CODES.has(error.code);
+const isServerRpcError = (error) => error?.name === "ProtocolError" && typeof error.code === "number";
 
 /**
  * The text of a result that reports an error.

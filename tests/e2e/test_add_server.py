@@ -84,7 +84,8 @@ def test_server_added_by_url_is_listed_with_its_tools_refused_when_disabled_and_
     assert name == f"user.127.0.0.1-{server.port}/mcp-workspace"
     expect(added.locator("[data-fact=origin]")).to_have_text(server.url)
     expect(added.locator("[data-fact=transport]")).to_have_text("streamable-http")
-    expect(added.locator("[data-fact=protocol]")).to_have_text(re.compile(r"^MCP \d{4}-\d{2}-\d{2}$"))
+    # The workspace speaks 2026-07-28 (and 2025-11-25): the app negotiates the newer era.
+    expect(added.locator("[data-fact=protocol]")).to_have_text("MCP 2026-07-28 (stateless)")
     expect(added.locator("[data-server-auth]")).to_be_empty()
 
     added.get_by_role("button", name="Save a note", exact=True).click()

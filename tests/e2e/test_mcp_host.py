@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.e2e.host_page import (
     ToolCallSpy,
@@ -237,3 +238,34 @@ def test_bundled_registry_lists_the_workspace_with_its_remote(server: ServerProc
     assert "io.satchel/workspace" in names
     workspace = next(e["server"] for e in body["servers"] if e["server"]["name"] == "io.satchel/workspace")
     assert workspace["remotes"] == [{"type": "streamable-http", "url": server.url + "/mcp/workspace"}]
+
+
+def test_the_workspace_speaks_2026_07_28_stateless_remembered_and_shown(
+    page: Page, context: BrowserContext, server: ServerProcess, console: ConsoleWatch
+) -> None:
+    """The workspace (Python SDK 2.x) speaks both eras: the app's `server/discover` probe finds 2026-07-28, the
+    servers list says so, and after a reload the remembered verdict is given back, so no probe is sent again."""
+    methods: list[str] = []
+
+    def watch(route: Route) -> None:
+        body = route.request.post_data or ""
+        message = json.loads(body) if body.startswith("{") else {}
+        methods.append(str(message.get("method")))
+        route.continue_()
+
+    context.route("**/mcp/workspace", watch)
+    open_with_workspace_tools(page, server.url)
+    protocol = page.locator("[data-server='io.satchel/workspace'] [data-fact='protocol']")
+    expect(protocol).to_have_text("MCP 2026-07-28 (stateless)")
+    expect(protocol).to_have_attribute("data-era", "modern")
+    assert "server/discover" in methods and "initialize" not in methods
+
+    methods.clear()
+    page.reload()
+    expect(protocol).to_have_text("MCP 2026-07-28 (stateless)")
+    open_tool(page, "Workspace", "Save a note")
+    run_tool(page, {"title": "Stateless", "body": "No session."}, approval="Allow once")
+    expect(result_box(page)).to_have_class("result result-ok")
+    assert notes_in(server.db_path, "Stateless") == 1
+    assert "tools/call" in methods and "server/discover" not in methods and "initialize" not in methods
+    assert console.errors == [] and console.csp_violations() == []

@@ -126,3 +126,20 @@ export async function sha256Hex(data) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Buffer.from(digest).toString("hex");
 }
+
+/**
+ * A 2025-11-25 server's answer to the handshake, or null for any other message: the SDK client's era probe
+ * (`server/discover`) is refused as an unknown method, which sends the client on to `initialize`.
+ * @param {any} message the JSON-RPC request
+ * @returns {Response | null}
+ */
+export function legacyHandshake(message) {
+  if (message.method === "server/discover") {
+    return Response.json({ jsonrpc: "2.0", id: message.id, error: { code: -32601, message: "Method not found" } });
+  }
+  if (message.method === "initialize") {
+    const result = { protocolVersion: message.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "fake", version: "1" } };
+    return Response.json({ jsonrpc: "2.0", id: message.id, result });
+  }
+  return null;
+}

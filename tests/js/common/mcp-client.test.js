@@ -84,7 +84,7 @@ describe("a client over HTTP+SSE", () => {
     const name = await addLegacyServer();
     const client = await connectSseClient(serverPath(name), { fetch: pageFetch });
     try {
-      assert.equal(/** @type {any} */ (client.transport).protocolVersion, "2024-11-05");
+      assert.equal(client.getNegotiatedProtocolVersion(), "2024-11-05");
       assert.deepEqual((await listToolsRaw(client)).tools.map((tool) => tool.name), ["echo"]);
       const result = await callToolRaw(client, { name: "echo", arguments: { message: "hello" } });
       assert.deepEqual(result.content, [{ type: "text", text: "Echo: hello" }]);

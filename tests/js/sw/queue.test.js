@@ -4,7 +4,7 @@
 // off; 401 holds the server's calls until sign-in, after which each is sent once; other HTTP errors, JSON-RPC
 // errors and error results fail the entry with the server's message; the managed policy is checked again at send
 // time; Background Sync's flush rejects while calls that can be retried remain.
-import { fakeFetch } from "../fakes.js";
+import { fakeFetch, legacyHandshake } from "../fakes.js";
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { transact } from "../../../app/common/db.js";
@@ -40,10 +40,8 @@ function mcpServers(servers) {
     const outcome = answer(message);
     if (outcome === "drop") throw new TypeError("fetch failed");
     if (outcome instanceof Response) return outcome;
-    if (message.method === "initialize") {
-      const result = { protocolVersion: message.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "fake", version: "1" } };
-      return Response.json({ jsonrpc: "2.0", id: message.id, result });
-    }
+    const handshake = legacyHandshake(message);
+    if (handshake) return handshake;
     const reply = outcome ?? ok;
     if (reply.result) done[request.url].push(message.params);
     return Response.json({ jsonrpc: "2.0", id: message.id, ...reply });

@@ -1,7 +1,7 @@
 // The queue's client to a remote server (app/sw/remote-client.js): the SDK client, with the last response to its
 // POSTs recorded (status, headers, the body of an error) for the queue to judge, and a failed handshake reported
 // with the response that refused it.
-import { fakeFetch } from "../fakes.js";
+import { fakeFetch, legacyHandshake } from "../fakes.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { callToolRaw } from "../../../app/common/mcp-client.js";
@@ -23,11 +23,7 @@ function server(call, onGet = () => {}) {
     }
     const message = await request.json();
     if (!("id" in message)) return new Response(null, { status: 202 });
-    if (message.method === "initialize") {
-      const result = { protocolVersion: message.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "fake", version: "1" } };
-      return Response.json({ jsonrpc: "2.0", id: message.id, result });
-    }
-    return call();
+    return legacyHandshake(message) ?? call();
   });
 }
 
@@ -35,7 +31,7 @@ test("records the status, headers and body of the response that refused a call",
   server(() => new Response("busy", { status: 503, headers: { "retry-after": "30" } }));
   const remote = await openRemoteClient(ENTRY);
   try {
-    await assert.rejects(callToolRaw(remote.client, { name: "save_note", arguments: {} }), /HTTP error/);
+    await assert.rejects(callToolRaw(remote.client, { name: "save_note", arguments: {} }), { name: "SdkHttpError", status: 503 });
     const seen = remote.lastResponse();
     assert.equal(seen?.status, 503);
     assert.equal(seen?.headers.get("retry-after"), "30");

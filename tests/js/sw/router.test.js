@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { transact } from "../../../app/common/db.js";
 import { storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
+import { callToolRaw, connectClient, listToolsRaw } from "../../../app/common/mcp-client.js";
 import { authRecord } from "../../../app/common/oauth.js";
 import { RpcError } from "../../../app/common/protocol.js";
 import { addServerFromUrl, setUserServerDisabled } from "../../../app/common/user-servers.js";
@@ -55,6 +56,21 @@ async function route(server, message, { policy = null, method = "POST", url } = 
   const event = /** @type {any} */ ({ request, clientId: "" });
   const response = await routeMcp(event, { policy: async () => policy, onQueued: (tool) => queued.push(tool) });
   return { response, queued };
+}
+
+/**
+ * The SDK client of a page, talking to `server` through the router (as the service worker puts it in its way).
+ * @param {string} server
+ */
+function routedClient(server) {
+  /** @type {typeof fetch} */
+  const send = async (input, init) => {
+    const request = new Request(input, init);
+    const hooks = { policy: async () => null, onQueued: () => {} };
+    const response = await routeMcp(/** @type {any} */ ({ request, clientId: "" }), hooks);
+    return response ?? new Response(null, { status: 404 });
+  };
+  return connectClient(`${ORIGIN}/mcp/${encodeURIComponent(server)}`, { fetch: send });
 }
 
 /** @param {Response | null} response */
@@ -215,6 +231,51 @@ describe("remote servers", () => {
     assert.deepEqual(list.result.tools.map((tool) => tool.name), ["save_note", "search_notes", "tag_note"]);
   });
 
+  test("offline, server/discover of a server last seen speaking 2025-11-25 is refused as needing the network", async () => {
+    setOnline(false);
+    const { error } = await json((await route(REMOTE, { jsonrpc: "2.0", id: 1, method: "server/discover", params: {} })).response);
+    assert.equal(error.code, RpcError.NEEDS_NETWORK);
+  });
+
+  test("offline, the SDK client falls back from server/discover to the mirror's handshake and lists the tools", async () => {
+    setOnline(false);
+    const client = await routedClient(REMOTE);
+    try {
+      assert.equal(client.getProtocolEra(), "legacy");
+      const { tools, offline } = await listToolsRaw(client);
+      assert.deepEqual(tools.map((tool) => tool.name), remoteTools.map((tool) => tool.name));
+      assert.equal(offline, true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("offline, a server remembered speaking 2026-07-28 gets its own discover result, and its client stays stateless", async () => {
+    const discover = { supportedVersions: ["2026-07-28"], capabilities: { tools: {} }, _meta: { "io.example/build": "7" } };
+    // What the page mirrors is what it screened: well-formed tools, each with its input schema.
+    const tools = remoteTools.map((tool) => ({ ...tool, inputSchema: { type: "object" } }));
+    await storeTools({
+      server: REMOTE, tools, hidden: [], fetchedAt: Date.now(), ttlMs: 60_000, fingerprint: "",
+      protocolVersion: "2026-07-28", protocolEra: "modern", discover, protocolCheckedAt: Date.now(),
+    });
+    setOnline(false);
+    const answer = await json((await route(REMOTE, { jsonrpc: "2.0", id: 1, method: "server/discover", params: {} })).response);
+    assert.deepEqual(answer.result.supportedVersions, ["2026-07-28"]);
+    assert.deepEqual(answer.result._meta, { "io.example/build": "7", "io.satchel/offline": true });
+    const client = await routedClient(REMOTE);
+    try {
+      assert.equal(client.getProtocolEra(), "modern");
+      assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+      const listed = await listToolsRaw(client);
+      assert.deepEqual(listed.tools.map((tool) => tool.name), remoteTools.map((tool) => tool.name));
+      assert.equal(listed.offline, true);
+      const queued = await callToolRaw(client, { name: "save_note", arguments: { text: "hi" } });
+      assert.match(queued.content[0].text, /^Queued: save_note/);
+    } finally {
+      await client.close();
+    }
+  });
+
   test("offline, a notification is accepted with 202", async () => {
     setOnline(false);
     const { response } = await route(REMOTE, { jsonrpc: "2.0", method: "notifications/initialized" });
@@ -332,6 +393,37 @@ describe("local servers", () => {
     assert.deepEqual(await json(response), { jsonrpc: "2.0", id: 7, result: { content: [] } });
     assert.equal(relayed[0].type, "mcp-bridge");
     assert.equal(relayed[0].serverId, LOCAL);
+  });
+
+  test("a caller that goes away cancels its call on the local server, as a 2026-07-28 client means it", async () => {
+    /** @type {any[]} */
+    const relayed = [];
+    /** @type {() => void} */
+    let received = () => {};
+    const gotCall = new Promise((resolve) => (received = () => resolve(undefined)));
+    windows.push({
+      id: "page-1",
+      type: "window",
+      /** @param {any} data @param {MessagePort[]} ports */
+      postMessage(data, [port]) {
+        relayed.push(data.message);
+        if (data.message.method === "tools/call") received(); // and no answer: the worker is busy
+        else port.postMessage({ type: "end" });
+      },
+    });
+    const caller = new AbortController();
+    const request = new Request(`${ORIGIN}/mcp/${encodeURIComponent(LOCAL)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(call("summarize_extractive", 9)),
+      signal: caller.signal,
+    });
+    const routed = routeMcp(/** @type {any} */ ({ request, clientId: "page-1" }), { policy: async () => null, onQueued: () => {} });
+    await gotCall;
+    caller.abort();
+    await routed;
+    assert.deepEqual(relayed.map((message) => message.method), ["tools/call", "notifications/cancelled"]);
+    assert.equal(relayed[1].params.requestId, 9);
   });
 
   test("with no page open to host the worker, the call fails with -32012", async () => {

@@ -5,7 +5,7 @@
 import "../fakes.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { McpError } from "../../../app/vendor/mcp-sdk.js";
+import { ProtocolError, SdkError, SdkErrorCode } from "../../../app/vendor/mcp-sdk.js";
 import { backoffMs, classifySend, MAX_MESSAGE_LENGTH, MAX_RETRY_AFTER_MS, retryAfterMs } from "../../../app/sw/send-outcome.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -55,7 +55,7 @@ describe("classifySend: answers", () => {
 
   test("a JSON-RPC error answer fails with its message", () => {
     const response = { status: 200, headers: new Headers(), body: "" };
-    const outcome = classifySend({ error: new McpError(-32602, "bad title"), response, attempts: 1, now: NOW });
+    const outcome = classifySend({ error: new ProtocolError(-32602, "bad title"), response, attempts: 1, now: NOW });
     assert.equal(outcome.status, "failed");
     assert.match(outcome.error ?? "", /bad title/);
   });
@@ -68,9 +68,9 @@ describe("classifySend: try again later", () => {
   });
 
   test("the SDK's lost connection and timeout are network failures, not the server's answer", () => {
-    for (const code of [-32000, -32001]) {
-      const outcome = classifySend({ error: new McpError(code, "gone"), response: null, attempts: 1, now: NOW });
-      assert.equal(outcome.status, "pending", String(code));
+    for (const code of [SdkErrorCode.ConnectionClosed, SdkErrorCode.RequestTimeout, SdkErrorCode.SendFailed]) {
+      const outcome = classifySend({ error: new SdkError(code, "gone"), response: null, attempts: 1, now: NOW });
+      assert.equal(outcome.status, "pending", code);
     }
   });
 
