@@ -7,7 +7,7 @@
 // calls while no page is open) share it. A token is bound to the URL of the server it was issued for: it is only
 // ever attached to requests to exactly that URL (and, for an HTTP+SSE server, to the message endpoint it names on
 // that URL's origin: sw/legacy-sse.js), and it is never logged or shown.
-import { deleteOne, getOne, transact, result } from "./db.js";
+import { getOne, transact, result } from "./db.js";
 import { fetchRemote } from "./remote-fetch.js";
 
 /** @typedef {import("@modelcontextprotocol/client").OAuthClientProvider} OAuthClientProvider */
@@ -123,9 +123,6 @@ export const signOut = (server, url) =>
     record.challenge = undefined;
     record.signedOutAt = Date.now();
   });
-
-/** Forget everything about a server (it was removed). @param {string} server */
-export const forgetAuth = (server) => deleteOne("auth", server);
 
 /** The record waiting for the authorization response with this `state`. @param {string} state */
 export const recordForState = (state) =>

@@ -189,19 +189,20 @@ async function userServerIn(store, name) {
 }
 
 /**
- * Forget what was learnt from a server: its tool list and the user's remembered approvals of its tools (keyed
- * `<server>\u0000<tool>` by page/approval.js).
- * @param {IDBTransaction} tx over "tools" and "approvals"
+ * Forget what was learnt from a server: its tool list, the user's remembered approvals of its tools (keyed
+ * `<server>\u0000<tool>` by page/approval.js) and its sign-in (tokens, client registration: common/oauth.js).
+ * @param {IDBTransaction} tx over "tools", "approvals" and "auth"
  * @param {string} name
  */
 function forgetServerState(tx, name) {
   tx.objectStore("tools").delete(name);
+  tx.objectStore("auth").delete(name);
   tx.objectStore("approvals").delete(IDBKeyRange.bound(`${name}\u0000`, `${name}\u0001`));
 }
 
 /**
- * Change a user server's URL, title or headers (what is not given stays). A new URL is a new server: its tool list
- * and remembered approvals are dropped, so nothing decided for the old one carries over.
+ * Change a user server's URL, title or headers (what is not given stays). A new URL is a new server: its tool list,
+ * remembered approvals and sign-in are dropped, so nothing decided for the old one carries over.
  * @param {string} name
  * @param {{url?: string, title?: string, headers?: Record<string, string>}} changes
  * @param {{policy: Policy | null}} options
@@ -212,7 +213,7 @@ export async function updateUserServer(name, changes, { policy }) {
   const title = changes.title === undefined ? undefined : checkTitle(changes.title);
   const headers = changes.headers === undefined ? undefined : checkHeaders(changes.headers);
   if (url !== undefined) enforcePolicy(policy, url);
-  return transact(["servers", "tools", "approvals"], "readwrite", async (tx) => {
+  return transact(["servers", "tools", "approvals", "auth"], "readwrite", async (tx) => {
     const store = tx.objectStore("servers");
     const entry = await userServerIn(store, name);
     const meta = /** @type {UserServerMeta} */ (userMeta(entry));
@@ -283,11 +284,11 @@ export function setUserServerDisabled(name, disabled) {
 }
 
 /**
- * Remove a user server, its mirrored tools and the approvals remembered for them.
+ * Remove a user server, its mirrored tools, the approvals remembered for them and its sign-in.
  * @param {string} name
  */
 export function removeUserServer(name) {
-  return transact(["servers", "tools", "approvals"], "readwrite", async (tx) => {
+  return transact(["servers", "tools", "approvals", "auth"], "readwrite", async (tx) => {
     await userServerIn(tx.objectStore("servers"), name);
     tx.objectStore("servers").delete(name);
     forgetServerState(tx, name);

@@ -27,8 +27,8 @@ const unmanaged = { policy: null };
 const url = "https://mcp.example.com/v1/mcp";
 
 beforeEach(async () => {
-  await transact(["servers", "tools", "approvals"], "readwrite", (tx) => {
-    for (const store of ["servers", "tools", "approvals"]) tx.objectStore(store).clear();
+  await transact(["servers", "tools", "approvals", "auth"], "readwrite", (tx) => {
+    for (const store of ["servers", "tools", "approvals", "auth"]) tx.objectStore(store).clear();
   });
 });
 
@@ -187,6 +187,7 @@ describe("editing, disabling, removing", () => {
     for (const server of [name, `${name}-other`]) {
       await storeTools({ server, tools: [{ name: "t" }], hidden: [], fetchedAt: Date.now(), ttlMs: 0, fingerprint: "" });
       await putOne("approvals", { id: `${server}\u0000t`, decision: "always-allow", at: 0 });
+      await putOne("auth", { server, url, tokens: { access_token: "token", token_type: "Bearer" } });
     }
   }
 
@@ -206,8 +207,10 @@ describe("editing, disabling, removing", () => {
     assert.deepEqual([edited.name, edited.server.remotes], [name, [{ type: "streamable-http", url: "https://other.example.com/mcp" }]]);
     assert.equal(await getOne("tools", name), undefined);
     assert.equal(await getOne("approvals", `${name}\u0000t`), undefined);
+    assert.equal(await getOne("auth", name), undefined, "no token of the old URL lingers");
     assert.ok(await getOne("tools", `${name}-other`));
     assert.ok(await getOne("approvals", `${name}-other\u0000t`));
+    assert.ok(await getOne("auth", `${name}-other`));
   });
 
   test("edits are checked: a bad URL, a URL another added server has, a bad header", async () => {
@@ -228,14 +231,16 @@ describe("editing, disabling, removing", () => {
     assert.equal(disabledRefusal(on), null);
   });
 
-  test("remove deletes the server, its tools and its approvals, and nothing else", async () => {
+  test("remove deletes the server, its tools, its approvals and its sign-in, and nothing else", async () => {
     const { name } = await addServerFromUrl(url, unmanaged);
     await seedState(name);
     await removeUserServer(name);
     assert.equal(await getServer(name), undefined);
     assert.equal(await getOne("tools", name), undefined);
     assert.equal(await getOne("approvals", `${name}\u0000t`), undefined);
+    assert.equal(await getOne("auth", name), undefined);
     assert.ok(await getOne("approvals", `${name}-other\u0000t`));
+    assert.ok(await getOne("auth", `${name}-other`));
   });
 
   test("a registry server cannot be edited, disabled or removed as if it were the user's", async () => {
