@@ -80,19 +80,28 @@ def release_sign_in(page: Page, server_name: str) -> None:
     )
 
 
-def test_queued_call_refused_for_sign_in_waits_and_is_sent_once_after_sign_in(
-    page: Page, context: BrowserContext, server: ServerProcess, console: ConsoleWatch
+def queue_offline_then_reconnect(
+    page: Page, context: BrowserContext, server: ServerProcess, spy: ToolCallSpy, fields: dict[str, str]
 ) -> None:
-    spy = ToolCallSpy(refusal=(401, "sign in first"))
+    """Save a note while the workspace is out of reach (it is queued), then bring the network back; `spy` sees, and
+    may refuse, every call that reaches the workspace."""
     context.route("**/mcp/workspace", spy.handle)
     open_with_workspace_tools(page, server.url)
     go_offline(page, server)
     open_tool(page, "Workspace", "Save a note")
-    run_tool(page, {"title": "Behind a login", "body": "Queued before signing in."}, approval="Allow once")
+    run_tool(page, fields, approval="Allow once")
     expect(result_box(page)).to_have_class("result result-queued")
-
     server.start()
     context.set_offline(False)
+
+
+def test_queued_call_refused_for_sign_in_waits_and_is_sent_once_after_sign_in(
+    page: Page, context: BrowserContext, server: ServerProcess, console: ConsoleWatch
+) -> None:
+    spy = ToolCallSpy(refusal=(401, "sign in first"))
+    queue_offline_then_reconnect(
+        page, context, server, spy, {"title": "Behind a login", "body": "Queued before signing in."}
+    )
     counts = page.locator("#outbox-counts")
     expect(counts).to_have_text("0 pending · 0 sent · 0 failed · 1 waiting for sign-in")
     waiting = page.locator("#outbox-list [data-server='io.satchel/workspace'] [data-status='signin']")
@@ -112,15 +121,9 @@ def test_queued_call_the_server_forbids_fails_with_its_message_and_can_be_retrie
     page: Page, context: BrowserContext, server: ServerProcess
 ) -> None:
     spy = ToolCallSpy(refusal=(403, "not in this workspace"))
-    context.route("**/mcp/workspace", spy.handle)
-    open_with_workspace_tools(page, server.url)
-    go_offline(page, server)
-    open_tool(page, "Workspace", "Save a note")
-    run_tool(page, {"title": "Forbidden at first", "body": "Then allowed."}, approval="Allow once")
-    expect(result_box(page)).to_have_class("result result-queued")
-
-    server.start()
-    context.set_offline(False)
+    queue_offline_then_reconnect(
+        page, context, server, spy, {"title": "Forbidden at first", "body": "Then allowed."}
+    )
     counts = page.locator("#outbox-counts")
     expect(counts).to_have_text("0 pending · 0 sent · 1 failed")
     failed = page.locator("#outbox-list [data-status='failed']")
