@@ -46,7 +46,7 @@ export async function sendToServer(server, url, init, { authUrl = url } = {}) {
     if (token) headers.set("Authorization", `Bearer ${token}`);
     return fetchRemote(url, { ...init, headers });
   };
-  let { token, refreshed } = await usableToken(server.name, authUrl);
+  let { token, refreshed, stepUps } = await usableToken(server.name, authUrl);
   let response = await attempt(token);
   if (response.status === 401 && token && !refreshed) {
     ({ token, refreshed } = await usableToken(server.name, authUrl, { force: true }));
@@ -54,9 +54,10 @@ export async function sendToServer(server, url, init, { authUrl = url } = {}) {
   }
   if (response.status === 401 || isScopeChallenge(response)) {
     await recordChallenge(server.name, authUrl, response);
-  } else if (response.ok && token) {
+  } else if (response.ok && token && stepUps) {
+    // A step-up worked: the count of refusals in a row starts again (written only then, not on every request).
     await updateAuth(server.name, authUrl, (record) => {
-      if (record.stepUps) record.stepUps = 0;
+      record.stepUps = 0;
     });
   }
   return response;
@@ -99,14 +100,15 @@ export function signInRefusal(server, response, { id, method }) {
  * @param {string} server
  * @param {string} url
  * @param {{force?: boolean}} [options]
- * @returns {Promise<{token?: string, refreshed: boolean}>}
+ * @returns {Promise<{token?: string, refreshed: boolean, stepUps: number}>} stepUps: the scope refusals in a row so far
  */
 async function usableToken(server, url, { force = false } = {}) {
   const record = await authRecord(server);
-  if (!record || record.url !== url || !record.tokens?.access_token) return { refreshed: false };
-  if (!force && !tokenExpired(record)) return { token: record.tokens.access_token, refreshed: false };
+  if (!record || record.url !== url || !record.tokens?.access_token) return { refreshed: false, stepUps: 0 };
+  const stepUps = record.stepUps ?? 0;
+  if (!force && !tokenExpired(record)) return { token: record.tokens.access_token, refreshed: false, stepUps };
   const refreshed = await refresh(record);
-  return refreshed ? { token: refreshed, refreshed: true } : { refreshed: false };
+  return refreshed ? { token: refreshed, refreshed: true, stepUps } : { refreshed: false, stepUps };
 }
 
 /**

@@ -150,6 +150,16 @@ describe("challenges", () => {
     assert.equal(record?.stepUps, 2);
   });
 
+  test("an answer with the stepped-up token starts the count of scope refusals again", async () => {
+    await signedIn({ access_token: "wider", scope: "mcp:basic mcp:write" });
+    await updateAuth("user.example/notes", URL_A, (record) => {
+      record.stepUps = 2;
+    });
+    fakeFetch(() => Response.json({ jsonrpc: "2.0", id: 1, result: {} }));
+    await sendToServer(server(URL_A), URL_A, post());
+    assert.equal((await authRecord("user.example/notes"))?.stepUps, 0);
+  });
+
   test("WWW-Authenticate parameters are read quoted or bare, and only from a Bearer challenge", () => {
     assert.deepEqual(parseChallenge('Bearer realm="x", scope="a b", error=insufficient_scope'), {
       resourceMetadataUrl: undefined,
