@@ -7,6 +7,10 @@ import { askServiceWorker } from "./sw-client.js";
 const SW_URL = "/sw.js";
 const UPDATE_CHECK_MS = 30 * 60_000;
 const ACTIVATION_GRACE_MS = 3_000;
+/** How long the page waits for a waiting version to say which build it is before offering it anyway. */
+const ANSWER_WAIT_MS = 10_000;
+/** sessionStorage key: the build this tab's user accepted, until it takes control. */
+const UPDATE_ACCEPTED = "satchel-update-accepted";
 
 /**
  * @param {{offlineStatus: HTMLElement, onUpdateWaiting: (activate: () => void) => void, onOfflineReady: () => void,
@@ -28,6 +32,7 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
     if (data === "activating") beforeActivate();
   };
   navigator.serviceWorker.addEventListener("controllerchange", () => {
+    sessionStorage.removeItem(UPDATE_ACCEPTED);
     if (hadController) window.location.reload();
   });
 
@@ -39,12 +44,20 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
     return;
   }
 
-  const offerUpdate = (worker) => {
+  const switchTo = async (worker) => {
+    beforeActivate();
+    updates.postMessage("activating");
+    // Waits for the answer: Chromium may drop a message to a stopped worker whose sender has left meanwhile.
+    await askServiceWorker("skip-waiting", {}, worker).catch(() => {});
+  };
+  const offerUpdate = async (worker) => {
     if (!navigator.serviceWorker.controller) return;
-    onUpdateWaiting(() => {
-      beforeActivate();
-      updates.postMessage("activating");
-      askServiceWorker("skip-waiting", {}, worker);
+    const build = await Promise.race([askServiceWorker("build", {}, worker), delay(ANSWER_WAIT_MS, null)]).catch(() => null);
+    // The user accepted this very build in this tab before a reload: ask for it again rather than offer it again.
+    if (build && sessionStorage.getItem(UPDATE_ACCEPTED) === build) void switchTo(worker);
+    onUpdateWaiting(async () => {
+      if (build) sessionStorage.setItem(UPDATE_ACCEPTED, build);
+      await switchTo(worker);
       // Chromium activates the new version only once the old one is idle, and sometimes holds it busy on behalf of
       // this document; leaving the document releases it. The reloaded page is still one build only: the old one
       // until the new version takes control, which reloads it again.
@@ -83,4 +96,14 @@ function controlled() {
   return /** @type {Promise<void>} */ (
     new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", () => resolve(), { once: true }))
   );
+}
+
+/**
+ * @template T
+ * @param {number} ms
+ * @param {T} value
+ * @returns {Promise<T>}
+ */
+function delay(ms, value) {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
