@@ -2,8 +2,8 @@
 // (credentials, the route it takes: sw/remote.js) is added here and nowhere else. Each client records the last HTTP response to
 // its POSTs, because the SDK's error for a refusal carries its status but not its headers or body: the status and
 // headers (401, Retry-After) are what decide whether a call waits, is retried or has failed (sw/send-outcome.js).
-import { connectClient } from "../common/mcp-client.js";
-import { getServer } from "../common/mirror.js";
+import { connectClient, priorVerdict } from "../common/mcp-client.js";
+import { getServer, getTools } from "../common/mirror.js";
 import { sendToServer } from "./remote.js";
 
 /** @typedef {import("../common/mcp-client.js").McpClient} Client */
@@ -61,9 +61,12 @@ export async function openRemoteClient(entry) {
     ? (input, init = {}) => sendToServer(server, String(input instanceof Request ? input.url : input), { ...init, body: /** @type {string | undefined} */ (init.body ?? undefined) })
     : fetch;
   const recorder = recordingFetch(send);
+  // The era the page last found this server speaking, as the page's own clients use it: no probe to repeat for each
+  // flush, and none to trip over (a server whose CORS predates 2026-07-28's headers refuses the probe's preflight).
+  const prior = server ? priorVerdict(await getTools(entry.server), Date.now()) : undefined;
   let client;
   try {
-    client = await connectClient(entry.url, { fetch: recorder.fetch });
+    client = await connectClient(entry.url, { fetch: recorder.fetch }, { prior });
   } catch (error) {
     throw new ConnectFailure(error, recorder.last());
   }

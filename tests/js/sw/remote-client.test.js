@@ -5,6 +5,7 @@ import { fakeFetch, legacyHandshake } from "../fakes.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { callToolRaw } from "../../../app/common/mcp-client.js";
+import { storeRegistryEntries, storeTools } from "../../../app/common/mirror.js";
 import { ConnectFailure, openRemoteClient } from "../../../app/sw/remote-client.js";
 
 const URL_A = "https://satchel.test/mcp/workspace";
@@ -84,4 +85,25 @@ test("a refused handshake fails with the response that refused it", async () => 
   assert.equal(failure.response?.status, 401);
   assert.equal(failure.response?.headers.get("www-authenticate"), 'Bearer realm="workspace"');
   assert.equal(failure.response?.body, "sign in first");
+});
+
+test("a server the page found speaking 2025-11-25 is reached without the era probe, which its CORS would refuse", async () => {
+  const name = "io.example/older-cors";
+  const url = "https://older.example.org/mcp";
+  await storeRegistryEntries([{ server: { name, version: "1.0.0", remotes: [{ type: "streamable-http", url }] } }]);
+  const verdict = { protocolEra: "legacy", protocolVersion: "2025-11-25", protocolCheckedAt: Date.now() };
+  await storeTools({ server: name, tools: [], hidden: [], fetchedAt: Date.now(), ttlMs: 60_000, fingerprint: "", ...verdict });
+  /** @type {string[]} */
+  const methods = [];
+  fakeFetch(async (request) => {
+    if (request.method !== "POST") return new Response(null, { status: 405 });
+    const message = await request.json();
+    methods.push(message.method);
+    // What a browser reports when a preflight does not allow the 2026-07-28 request headers.
+    if (message.method === "server/discover") throw new TypeError("Failed to fetch");
+    return "id" in message ? legacyHandshake(message) ?? Response.json({ jsonrpc: "2.0", id: message.id, result: {} }) : new Response(null, { status: 202 });
+  });
+  const remote = await openRemoteClient({ server: name, url });
+  await remote.close();
+  assert.deepEqual(methods, ["initialize", "notifications/initialized"]);
 });
