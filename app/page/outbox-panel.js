@@ -66,7 +66,11 @@ const entryItem = (entry, now) =>
 function byServer(entries) {
   /** @type {Map<string, QueuedCall[]>} */
   const groups = new Map();
-  for (const entry of entries.slice().reverse()) groups.set(entry.server, [...(groups.get(entry.server) ?? []), entry]);
+  for (const entry of entries.slice().reverse()) {
+    const group = groups.get(entry.server);
+    if (group) group.push(entry);
+    else groups.set(entry.server, [entry]);
+  }
   return [...groups];
 }
 
@@ -75,7 +79,7 @@ function byServer(entries) {
  * @returns {{refresh: () => Promise<void>}}
  */
 export function outboxView({ counts, list }) {
-  const refresh = async () => {
+  const render = async () => {
     const state = await askServiceWorker("queue-state");
     const { pending, signin, sent, failed } = state.counts;
     counts.textContent = `${pending} pending · ${sent} sent · ${failed} failed${signin ? ` · ${signin} waiting for sign-in` : ""}`;
@@ -91,6 +95,28 @@ export function outboxView({ counts, list }) {
         ),
       ),
     );
+  };
+  // Changes come in bursts (a call queued or sent each time): one rendering at a time, and one more after it for
+  // every change made meanwhile, however many there were.
+  /** @type {Promise<void> | null} */
+  let running = null;
+  let again = false;
+  const refresh = async () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await render();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
   };
   return { refresh };
 }
