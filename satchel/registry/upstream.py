@@ -82,7 +82,7 @@ class UpstreamRegistries:
         self._clock = clock
         # Keyed on the configured URL only: nothing a client sends can add an entry.
         self._cache: dict[str, _Answer] = {}
-        self._locks: dict[str, anyio.Lock] = {url: anyio.Lock() for url in self.urls}
+        self._locks: dict[str, anyio.Lock] = {}
 
     async def fetch(self) -> tuple[list[RegistryEntry], list[UpstreamError]]:
         """Every entry of every upstream (deleted ones too) in configuration order, and what went wrong,
@@ -105,7 +105,7 @@ class UpstreamRegistries:
         return entries, errors
 
     async def _cached(self, url: str, client: httpx.AsyncClient) -> _Answer:
-        async with self._locks[url]:
+        async with self._locks.setdefault(url, anyio.Lock()):
             answer = self._cache.get(url)
             if answer is not None and answer.expires > self._clock():
                 return answer
