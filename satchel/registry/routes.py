@@ -45,12 +45,10 @@ class Registry:
         self.upstreams = upstreams
         self._bundled_names = {entry.name for entry in bundled}
 
-    async def entries(
-        self, updated_since: str | None = None
-    ) -> tuple[list[RegistryEntry], list[UpstreamError]]:
+    async def entries(self) -> tuple[list[RegistryEntry], list[UpstreamError]]:
         if self.upstreams is None:
             return list(self.bundled), []
-        fetched, errors = await self.upstreams.fetch(updated_since)
+        fetched, errors = await self.upstreams.fetch()
         merged = list(self.bundled)
         seen = {(entry.name, entry.version) for entry in merged}
         for entry in fetched:
@@ -86,7 +84,7 @@ def registry_routes(
             query = _ListQuery.parse(request.query_params)
         except _BadRequest as exc:
             return _error(str(exc), 400)
-        found, errors = await registry.entries(query.updated_since_text)
+        found, errors = await registry.entries()
         selected = sorted((e for e in found if query.selects(e)), key=lambda e: (e.name, e.version))
         if query.after is not None:
             after = query.after
@@ -146,7 +144,6 @@ class _ListQuery:
     after: tuple[str, str] | None
     search: str | None
     updated_since: datetime | None
-    updated_since_text: str | None
     version: str | None
     include_deleted: bool
 
@@ -173,7 +170,6 @@ class _ListQuery:
             after=_decode_cursor(cursor) if cursor else None,
             search=(params.get("search") or "").casefold() or None,
             updated_since=since,
-            updated_since_text=since_text,
             version=params.get("version") or None,
             include_deleted=include_deleted,
         )
@@ -188,7 +184,7 @@ class _ListQuery:
         if self.version not in (None, "latest") and entry.version != self.version:
             return False
         if self.updated_since is not None:
-            # An upstream entry with no timestamp was already filtered by its own registry.
+            # An entry without a timestamp may have changed at any time: it is kept.
             updated = entry.updated_at
             if updated is not None and updated <= self.updated_since:
                 return False

@@ -1,8 +1,11 @@
 """Fetch the servers of configured upstream MCP registries, for the dev server to merge into its own list.
 
 Upstream registries send no CORS headers, so the browser cannot read them itself: the server fetches them (all
-pages, `updated_since` passed through for incremental refresh), keeps each answer for a short time, and
-reports what went wrong per upstream instead of failing. An unreachable upstream, a body that is not a
+pages, deleted entries included), keeps each answer for a short time, and reports what went wrong per upstream
+instead of failing. A client's `updated_since` is applied here, to the cached list, and never passed upstream:
+keyed on it, the cache grew by one entry and one upstream fetch per distinct timestamp a client chose to send, so
+the cache holds exactly one answer per configured upstream and each upstream is fetched at most once per TTL,
+whatever the clients ask. An unreachable upstream, a body that is not a
 registry `ServerList`, or entries that break the server.json rules are reported as `UpstreamError`s (and
 logged); the valid entries still count.
 """
@@ -61,7 +64,7 @@ def list_url(base: str) -> str:
 
 
 class UpstreamRegistries:
-    """The configured upstream registries, fetched on demand, cached `ttl` seconds per `updated_since`."""
+    """The configured upstream registries, fetched on demand, each cached `ttl` seconds (one answer per URL)."""
 
     def __init__(
         self,
@@ -77,17 +80,17 @@ class UpstreamRegistries:
         self._timeout = timeout
         self._transport = transport
         self._clock = clock
-        self._cache: dict[tuple[str, str | None], _Answer] = {}
-        self._locks: dict[tuple[str, str | None], anyio.Lock] = {}
+        # Keyed on the configured URL only: nothing a client sends can add an entry.
+        self._cache: dict[str, _Answer] = {}
+        self._locks: dict[str, anyio.Lock] = {}
 
-    async def fetch(
-        self, updated_since: str | None = None
-    ) -> tuple[list[RegistryEntry], list[UpstreamError]]:
-        """Entries of every upstream in configuration order, and what went wrong, fetched concurrently."""
+    async def fetch(self) -> tuple[list[RegistryEntry], list[UpstreamError]]:
+        """Every entry of every upstream (deleted ones too) in configuration order, and what went wrong,
+        fetched concurrently; the caller filters them."""
         answers: list[_Answer | None] = [None] * len(self.urls)
 
         async def one(index: int, url: str, client: httpx.AsyncClient) -> None:
-            answers[index] = await self._cached(url, updated_since, client)
+            answers[index] = await self._cached(url, client)
 
         async with (
             httpx.AsyncClient(
@@ -101,29 +104,25 @@ class UpstreamRegistries:
         errors = [error for answer in answers if answer for error in answer.errors]
         return entries, errors
 
-    async def _cached(self, url: str, updated_since: str | None, client: httpx.AsyncClient) -> _Answer:
-        key = (url, updated_since)
-        lock = self._locks.setdefault(key, anyio.Lock())
-        async with lock:
-            answer = self._cache.get(key)
+    async def _cached(self, url: str, client: httpx.AsyncClient) -> _Answer:
+        async with self._locks.setdefault(url, anyio.Lock()):
+            answer = self._cache.get(url)
             if answer is not None and answer.expires > self._clock():
                 return answer
-            entries, errors = await _fetch_all(url, updated_since, client)
+            entries, errors = await _fetch_all(url, client)
             for error in errors:
                 logger.warning("upstream registry %s: %s", error.url, error.error)
             ttl = min(self._ttl, ERROR_TTL) if errors else self._ttl
             answer = _Answer(self._clock() + ttl, tuple(entries), tuple(errors))
-            self._cache[key] = answer
+            self._cache[url] = answer
             return answer
 
 
-async def _fetch_all(
-    url: str, updated_since: str | None, client: httpx.AsyncClient
-) -> tuple[list[RegistryEntry], list[UpstreamError]]:
+async def _fetch_all(url: str, client: httpx.AsyncClient) -> tuple[list[RegistryEntry], list[UpstreamError]]:
     """Every page of one upstream; what was read before a failure is kept."""
-    params: dict[str, str] = {"limit": str(PAGE_LIMIT)}
-    if updated_since is not None:
-        params["updated_since"] = updated_since
+    # Deleted entries too, so that a client refreshing with updated_since learns of deletions; a registry that
+    # does not know the parameter ignores it.
+    params: dict[str, str] = {"limit": str(PAGE_LIMIT), "include_deleted": "true"}
     entries: list[RegistryEntry] = []
     skipped: list[str] = []
     errors: list[UpstreamError] = []

@@ -7,7 +7,10 @@ knows nothing about MCP methods, only the envelope, so the same checks serve std
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from itertools import accumulate, count
+from operator import sub
 from typing import Any
 
 PARSE_ERROR = -32700
@@ -16,6 +19,14 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a message may have, counting the message object itself.
+
+Checked on the raw line before it is parsed, so neither the parser nor any code that walks the parsed value
+(argument validation, a tool copying a document) recurses deeper than this; the native servers and Pyodide,
+whose stack is far smaller, get the same clear error instead of a RecursionError or a crash.
+"""
 
 RequestId = str | int
 JsonObject = dict[str, Any]
@@ -61,8 +72,35 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]++")
+_OPENERS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
+
+
+def nesting_depth(line: str, limit: int = MAX_DEPTH) -> int:
+    """How deeply the arrays and objects of a JSON text nest (brackets inside strings do not count).
+
+    Linear in the line and without recursion, at C speed: strings are cut out, the brackets become +1/-1 steps
+    and the running sum's maximum is the depth. A text with at most ``limit`` opening brackets cannot be deeper
+    than ``limit``, so ordinary messages skip the scan and get their count instead (a bound, not the depth).
+    """
+    opening = line.count("[") + line.count("{")
+    if opening <= limit:
+        return opening
+    brackets = _NOT_BRACKETS.sub("", _STRING.sub("", line)).translate(_OPENERS).encode("ascii")
+    # Each opener is 2 and each closer 0, so the depth after n brackets is their sum minus n.
+    return max(map(sub, accumulate(brackets), count(1)), default=0)
+
+
 def decode(line: str) -> object:
-    """Parse one line of JSON; raises JsonRpcError(PARSE_ERROR) with the position of the fault."""
+    """Parse one line of JSON; raises JsonRpcError(PARSE_ERROR) with the position of the fault, or naming
+    ``MAX_DEPTH`` for a line nested deeper than that (refused unparsed: its id cannot be known)."""
+    if nesting_depth(line) > MAX_DEPTH:
+        raise JsonRpcError(
+            PARSE_ERROR,
+            f"Parse error: arrays and objects nest more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}",
+            {"limit": MAX_DEPTH},
+        )
     try:
         return json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

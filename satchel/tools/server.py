@@ -137,15 +137,21 @@ class ToolServer:
     def start_line(self, line: str) -> Exchange:
         """Begin serving one line of the stdio/worker stream (parse errors become error responses)."""
         if len(line) > MAX_MESSAGE_CHARS:
-            error = JsonRpcError(
-                INVALID_REQUEST, f"Invalid request: message longer than {MAX_MESSAGE_CHARS} characters"
-            )
-            return self._finished(None, jsonrpc.error_response(None, error))
+            return self.refuse_oversized_line()
         try:
             message = jsonrpc.decode(line)
         except JsonRpcError as error:
             return self._finished(None, jsonrpc.error_response(None, error))
         return self.start(message)
+
+    def refuse_oversized_line(self) -> Exchange:
+        """The answer to a line longer than ``MAX_MESSAGE_CHARS``, which a driver may skip without reading it whole."""
+        error = JsonRpcError(
+            INVALID_REQUEST,
+            f"Invalid request: message longer than {MAX_MESSAGE_CHARS:,} characters (the limit); it was skipped",
+            {"limit": MAX_MESSAGE_CHARS},
+        )
+        return self._finished(None, jsonrpc.error_response(None, error))
 
     def start(self, message: object) -> Exchange:
         """Begin serving one decoded message; advance the returned exchange to run it."""

@@ -18,6 +18,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,14 @@ SNIPPET_START = "«"
 SNIPPET_END = "»"
 SNIPPET_ELLIPSIS = "…"
 SNIPPET_TOKENS = 12
+MAX_QUERY = 500
+"""Longest search text, in characters."""
+MAX_QUERY_WORDS = 16
+"""Most words one search may look for: each is one more FTS5 phrase to intersect."""
+SEARCH_TIME_LIMIT = 2.0
+"""Seconds a search may run; it holds the store's lock, so a slow one would stall every other request."""
+_PROGRESS_EVERY = 1000
+"""SQLite virtual-machine steps between two checks of the search's time limit."""
 
 # Each entry moves the schema one version forward; never edit one that has shipped, add another.
 MIGRATIONS: tuple[str, ...] = (
@@ -94,8 +103,9 @@ class SearchHit:
 class NoteStore:
     """The notes database. Safe to share between threads: one connection, one lock."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, search_time_limit: float = SEARCH_TIME_LIMIT) -> None:
         self.path = Path(path)
+        self.search_time_limit = search_time_limit
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -195,20 +205,34 @@ class NoteStore:
         """Notes matching every word of `text` (the last one as a prefix), best first, with marked snippets.
 
         `text` is never handed to FTS5 as query syntax: its words are quoted one by one, so quotes, `AND`,
-        `*`, parentheses or a lone `-` are just text to look for.
+        `*`, parentheses or a lone `-` are just text to look for. The text is bounded (`MAX_QUERY` characters,
+        `MAX_QUERY_WORDS` words) and the search is interrupted after `search_time_limit` seconds, since it holds
+        the store's lock; both raise `NoteError`.
         """
         query = fts_query(text)
         if query is None:
             return []
         marks = (SNIPPET_START, SNIPPET_END)
         with self._lock:
-            rows = self._db.execute(
-                "SELECT notes.*, highlight(notes_fts, 0, ?, ?) AS title_marked,"
-                " snippet(notes_fts, 1, ?, ?, ?, ?) AS body_snippet"
-                " FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid"
-                " WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts, 4.0, 1.0, 2.0), notes.id DESC LIMIT ?",
-                (*marks, *marks, SNIPPET_ELLIPSIS, SNIPPET_TOKENS, query, limit),
-            ).fetchall()
+            deadline = time.monotonic() + self.search_time_limit
+            self._db.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_EVERY)
+            try:
+                rows = self._db.execute(
+                    "SELECT notes.*, highlight(notes_fts, 0, ?, ?) AS title_marked,"
+                    " snippet(notes_fts, 1, ?, ?, ?, ?) AS body_snippet"
+                    " FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid"
+                    " WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts, 4.0, 1.0, 2.0), notes.id DESC LIMIT ?",
+                    (*marks, *marks, SNIPPET_ELLIPSIS, SNIPPET_TOKENS, query, limit),
+                ).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "interrupted" not in str(exc):
+                    raise
+                raise NoteError(
+                    f"the search ran longer than its limit of {self.search_time_limit:g} s and was stopped; "
+                    "search for fewer or more specific words"
+                ) from None
+            finally:
+                self._db.set_progress_handler(None, 0)
         return [SearchHit(_note(row), row["title_marked"], row["body_snippet"]) for row in rows]
 
     def delete(self, note_id: int) -> bool:
@@ -220,7 +244,11 @@ class NoteStore:
 
 def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression finding every word of `text`, or None when it has no words at all."""
+    if len(text) > MAX_QUERY:
+        raise NoteError(f"the search text is {len(text):,} characters long; the limit is {MAX_QUERY}")
     words = _WORD.findall(text)
+    if len(words) > MAX_QUERY_WORDS:
+        raise NoteError(f"the search text has {len(words)} words; the limit is {MAX_QUERY_WORDS}")
     if not words:
         return None
     phrases = ['"' + word.replace('"', '""') + '"' for word in words]

@@ -41,6 +41,8 @@ from satchel import __version__
 from satchel.workspace.notes import (
     MAX_BODY,
     MAX_KEY,
+    MAX_QUERY,
+    MAX_QUERY_WORDS,
     MAX_TAG,
     MAX_TAGS,
     MAX_TITLE,
@@ -159,11 +161,22 @@ def build_server(store: NoteStore) -> MCPServer:
         annotations=ToolAnnotations(title="Search notes", read_only_hint=True, open_world_hint=False)
     )
     def search_notes(
-        query: Annotated[str, Field(description="Words to find (all of them; the last may be a prefix)")],
+        query: Annotated[
+            str,
+            Field(
+                max_length=MAX_QUERY,
+                description=f"Words to find (all of them; the last may be a prefix): at most {MAX_QUERY_WORDS} "
+                f"words, {MAX_QUERY} characters",
+            ),
+        ],
         limit: Limit = 20,
     ) -> SearchResult:
         """Full-text search over titles, bodies and tags. Any text is safe: it is searched for, not parsed."""
-        return SearchResult(hits=[SearchHitOut.of(hit) for hit in store.search(query, limit)])
+        try:
+            hits = store.search(query, limit)
+        except NoteError as exc:
+            raise ToolError(str(exc)) from exc
+        return SearchResult(hits=[SearchHitOut.of(hit) for hit in hits])
 
     @server.tool(
         annotations=ToolAnnotations(

@@ -164,15 +164,27 @@ SESSION: list[dict[str, Any]] = [
         },
     ),
     {"jsonrpc": "2.0", "id": 12, "method": "no/such/method"},
+    # The limits hold on Pyodide as natively: digit runs that made the phone pattern backtrack, a patch that
+    # doubles its document per copy, and a document nested past MAX_DEPTH (refused before parsing).
+    call(13, "redact", {"text": ("0" * 40 + "x ") * 50 + "Tel +44 20 7946 0958"}),
+    call(
+        14,
+        "json_patch",
+        {
+            "document": {"a": "x" * 90},
+            "patch": [{"op": "copy", "from": "", "path": f"/c{i}"} for i in range(17)],
+        },
+    ),
+    call(15, "json_patch", {"document": json.loads("[" * 70 + "]" * 70), "patch": []}),
 ]
 
 
 def native_answers(messages: list[Any]) -> list[list[dict[str, Any]]]:
     """What the native server emits for each message, as the worker posts it on the port."""
     server = default_server()
-    # Through JSON, as the worker's answers are, so both sides compare as plain data.
+    # As one JSON line each way, as the worker serves them (`start_line`), so both sides compare as plain data.
     return [
-        [{"type": "message", "message": json.loads(json.dumps(m))} for m in server.handle(msg)]
+        [{"type": "message", "message": json.loads(line)} for line in server.handle_line(json.dumps(msg))]
         for msg in messages
     ]
 

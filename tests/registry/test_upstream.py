@@ -17,7 +17,7 @@ from satchel.registry import UPSTREAM_ERRORS_KEY, registry_routes, remote_server
 from satchel.registry.schema import OFFICIAL_META_KEY, server_list_problems
 from satchel.registry.upstream import UpstreamRegistries, list_url
 from tests.support.ports import free_port
-from tests.support.registry_entries import upstream_entry
+from tests.support.registry_entries import serve_registry, upstream_entry
 
 WORKSPACE = remote_server(
     "io.satchel/workspace", "Notes synced from the browser", "0.1.0", url="/mcp/workspace"
@@ -65,7 +65,10 @@ def test_upstream_entries_are_merged_and_keep_their_own_meta() -> None:
     ]
     assert body["servers"][1] == fake.entries[0]
     assert body["metadata"][UPSTREAM_ERRORS_KEY] == []
-    assert str(fake.requests[0].url) == "https://registry.example.org/v0.1/servers?limit=100"
+    assert (
+        str(fake.requests[0].url)
+        == "https://registry.example.org/v0.1/servers?limit=100&include_deleted=true"
+    )
 
 
 def test_bundled_entries_win_a_name_clash() -> None:
@@ -101,12 +104,37 @@ def test_every_upstream_page_is_read() -> None:
     assert [r.url.params.get("cursor") for r in fake.requests] == [None, "3", "6"]
 
 
-def test_updated_since_is_passed_through_and_filters_the_merge() -> None:
-    fake = FakeRegistry([upstream_entry("org.example/new", "1.0.0", updated="2026-11-20T00:00:00Z")])
+def test_updated_since_filters_the_merge_here_and_is_not_passed_upstream() -> None:
+    fake = FakeRegistry(
+        [
+            upstream_entry("org.example/new", "1.0.0", updated="2026-11-20T00:00:00Z"),
+            upstream_entry("org.example/old", "1.0.0", updated="2026-11-01T00:00:00Z"),
+        ]
+    )
     with app_with([UPSTREAM_URL], fake) as client:
         body = client.get("/v0.1/servers?updated_since=2026-11-10T00:00:00Z").json()
-    assert fake.requests[0].url.params["updated_since"] == "2026-11-10T00:00:00Z"
+    assert "updated_since" not in fake.requests[0].url.params
     assert [e["server"]["name"] for e in body["servers"]] == ["org.example/new"]
+
+
+def test_distinct_updated_since_values_do_not_multiply_upstream_fetches() -> None:
+    seen: list[str] = []
+    entries = [
+        upstream_entry("org.example/new", "1.0.0", updated="2026-11-20T00:00:00Z"),
+        upstream_entry("org.example/old", "1.0.0", updated="2026-10-01T00:00:00Z"),
+    ]
+    with serve_registry(entries, seen) as upstream:
+        routes = registry_routes([WORKSPACE], [upstream], updated_at=datetime(2026, 11, 1, tzinfo=UTC))
+        with TestClient(Starlette(routes=routes)) as client:
+            answers = [
+                client.get(f"/v0.1/servers?updated_since=2026-11-{day:02}T{hour:02}:00:00Z").json()
+                for day in range(1, 26)
+                for hour in range(0, 24, 12)
+            ]
+    assert seen == ["/v0.1/servers?limit=100&include_deleted=true"]
+    names = [[e["server"]["name"] for e in answer["servers"]] for answer in answers]
+    assert names[0] == ["org.example/new"]  # the bundled workspace is stamped 2026-11-01T00:00:00Z
+    assert names[-1] == []
 
 
 def test_an_unreachable_upstream_is_reported_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
@@ -175,7 +203,7 @@ def test_our_own_registry_can_be_an_upstream() -> None:
     assert notes["remotes"] == [{"type": "streamable-http", "url": "http://other.test/mcp"}]
 
 
-def test_answers_are_cached_for_the_ttl_per_updated_since() -> None:
+def test_each_upstream_is_cached_for_the_ttl() -> None:
     fake = FakeRegistry([upstream_entry("org.example/a", "1.0.0")])
     now = [0.0]
     upstreams = UpstreamRegistries(
@@ -184,13 +212,12 @@ def test_answers_are_cached_for_the_ttl_per_updated_since() -> None:
 
     async def scenario() -> None:
         await upstreams.fetch()
+        now[0] = 59
         await upstreams.fetch()
         assert len(fake.requests) == 1
-        await upstreams.fetch("2026-11-01T00:00:00Z")
-        assert len(fake.requests) == 2
         now[0] = 61
         entries, errors = await upstreams.fetch()
-        assert len(fake.requests) == 3
+        assert len(fake.requests) == 2
         assert [e.name for e in entries] == ["org.example/a"] and errors == []
 
     anyio.run(scenario)

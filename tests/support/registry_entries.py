@@ -24,12 +24,15 @@ def upstream_entry(
 
 
 @contextmanager
-def serve_registry(entries: list[dict[str, Any]]) -> Iterator[str]:
-    """An MCP registry on another port of this machine listing `entries`; yields its base URL."""
+def serve_registry(entries: list[dict[str, Any]], requests: list[str] | None = None) -> Iterator[str]:
+    """An MCP registry on another port of this machine listing `entries`; yields its base URL. The path and query
+    of every request it gets is appended to `requests`, when given."""
     body = json.dumps({"servers": entries, "metadata": {"count": len(entries)}}).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if requests is not None:
+                requests.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

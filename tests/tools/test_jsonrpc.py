@@ -7,12 +7,14 @@ import pytest
 from satchel.tools.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
+    MAX_DEPTH,
     PARSE_ERROR,
     JsonRpcError,
     Reply,
     Request,
     decode,
     encode,
+    nesting_depth,
     parse_message,
 )
 
@@ -73,3 +75,28 @@ def test_bad_json_is_a_parse_error(line: str) -> None:
 
 def test_encode_is_one_line_and_keeps_unicode() -> None:
     assert encode({"text": "a\nb\u2028ü"}) == '{"text":"a\\nb\u2028ü"}'
+
+
+@pytest.mark.parametrize(
+    ("line", "depth"),
+    [
+        ("1", 0),
+        ("[]", 1),
+        ('{"a": [{"b": []}]}', 4),
+        ('{"text": "[[[[{{{{ \\" ]]]] [[[[", "a": [[1]]}', 3),
+        ("[" * 70 + "]" * 70, 70),
+        ("[" * 100_000, 100_000),
+    ],
+)
+def test_nesting_depth_counts_brackets_outside_strings(line: str, depth: int) -> None:
+    assert nesting_depth(line, limit=0) == depth
+
+
+def test_a_line_nested_past_the_limit_is_refused_before_parsing_naming_the_limit() -> None:
+    deep = '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":' + "[" * 100_000 + "]" * 100_000 + "}}"
+    with pytest.raises(JsonRpcError) as caught:
+        decode(deep)
+    assert caught.value.code == PARSE_ERROR
+    assert f"the limit is {MAX_DEPTH}" in caught.value.message
+    at_limit = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert nesting_depth(at_limit) == MAX_DEPTH and decode(at_limit) is not None

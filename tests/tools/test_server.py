@@ -9,6 +9,7 @@ from typing import Any, TypedDict, TypeVar
 import pytest
 
 from satchel.tools import Progress, ToolError, ToolServer, default_server
+from satchel.tools.jsonrpc import MAX_DEPTH
 from satchel.tools.protocol import CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY, SERVER_INFO_KEY
 from satchel.tools.server import MAX_STRING_BYTES
 
@@ -357,3 +358,15 @@ def test_registering_two_tools_with_one_name_is_refused() -> None:
         def other() -> str:
             """Another greet."""
             return ""
+
+
+def test_arguments_nested_too_deeply_for_python_get_a_json_rpc_error_not_a_recursion_error() -> None:
+    # 900 levels parse (under the recursion limit) but copying or validating them would recurse past it.
+    document = "[" * 900 + "]" * 900
+    line = (
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+        f'"params":{{"name":"json_patch","arguments":{{"document":{document},"patch":[]}}}}}}'
+    )
+    reply = json.loads(only(default_server().handle_line(line)))
+    assert reply["error"]["code"] == -32700
+    assert f"the limit is {MAX_DEPTH}" in reply["error"]["message"]

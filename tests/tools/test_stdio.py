@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
-from satchel.tools.stdio import serve_stdio
+import pytest
+
+from satchel.tools.server import MAX_MESSAGE_CHARS
+from satchel.tools.stdio import bounded_lines, serve_stdio
 from tests.support.stdio_mcp import REPO, StdioSession, notification, python_tools_command, request, tool_call
 
 
@@ -48,3 +52,44 @@ def test_cancel_reaches_a_running_call_in_the_server_process() -> None:
         assert server.process.returncode == 0
     responses = [message for message in seen + rest if "id" in message]
     assert [message["id"] for message in responses] == ["after"], "the cancelled call must not answer"
+
+
+def test_an_oversized_line_is_refused_naming_the_limit_and_the_next_line_is_served() -> None:
+    ping = '{"jsonrpc":"2.0","id":%d,"method":"ping"}\n'
+    stdin = io.StringIO(ping % 1 + "x" * (MAX_MESSAGE_CHARS + 100) + "\n" + ping % 2 + ping % 3)
+    stdout = io.StringIO()
+    serve_stdio(stdin, stdout)
+    first, refused, second, third = lines_of(stdout.getvalue())
+    assert first == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert refused["id"] is None and refused["error"]["code"] == -32600
+    assert f"longer than {MAX_MESSAGE_CHARS:,} characters (the limit)" in refused["error"]["message"]
+    assert [second["id"], third["id"]] == [2, 3]
+
+
+def test_a_line_of_exactly_the_limit_is_read() -> None:
+    line = '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"'
+    line += "x" * (MAX_MESSAGE_CHARS - len(line) - 3) + '"}}'
+    assert len(line) == MAX_MESSAGE_CHARS
+    assert list(bounded_lines(io.StringIO(line + "\n" + line), MAX_MESSAGE_CHARS)) == [line, line]
+
+
+def peak_memory_bytes(pid: int) -> int:
+    for entry in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if entry.startswith("VmHWM:"):
+            return int(entry.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/<pid>/status")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads peak memory from Linux's /proc")
+def test_the_server_process_never_holds_an_oversized_line_whole() -> None:
+    command, env = python_tools_command()
+    with StdioSession(command, env=env, cwd=REPO, stderr=None) as server:
+        server.initialize()
+        # Six times the limit: held whole it took about 240 MB here; skipped, about 50 MB (the interpreter, and
+        # the first limit's worth of characters read before the line is known to be too long).
+        server.send("[" + " " * (6 * MAX_MESSAGE_CHARS) + "]")
+        assert server.receive()["error"]["code"] == -32600
+        assert server.request("ping") == {"jsonrpc": "2.0", "id": 2, "result": {}}
+        peak = peak_memory_bytes(server.process.pid)
+        server.finish()
+    assert peak < 5 * MAX_MESSAGE_CHARS, f"peak memory {peak:,} bytes"

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from satchel.workspace.notes import MIGRATIONS, IdempotencyConflict, NoteError, NoteStore, fts_query
+from satchel.workspace.notes import (
+    MAX_QUERY,
+    MAX_QUERY_WORDS,
+    MIGRATIONS,
+    IdempotencyConflict,
+    NoteError,
+    NoteStore,
+    fts_query,
+)
 
 
 @pytest.fixture
@@ -135,3 +143,26 @@ def test_every_awkward_query_runs_as_plain_words(store: NoteStore) -> None:
     assert found == {"NEAR/2": [note.id], "^start": [note.id], "(x)": [note.id], "and *": [note.id]}
     for text in ['"', "'", "*", "(", ")", "x OR", "a:b", "\\", "\x00", "😀"]:
         assert store.search(text) == [], text
+
+
+def test_a_search_text_past_the_limits_is_refused_naming_them(store: NoteStore) -> None:
+    store.save("t", "word")
+    assert [hit.note.title for hit in store.search(" ".join(["word"] * MAX_QUERY_WORDS))] == ["t"]
+    with pytest.raises(NoteError, match=f"the limit is {MAX_QUERY_WORDS}$"):
+        store.search(" ".join(["word"] * (MAX_QUERY_WORDS + 1)))
+    with pytest.raises(NoteError, match=f"the limit is {MAX_QUERY}$"):
+        store.search("w" * (MAX_QUERY + 1))
+
+
+def test_a_search_past_its_time_limit_is_stopped_and_the_store_stays_usable(tmp_path: Path) -> None:
+    store = NoteStore(tmp_path / "notes.db", search_time_limit=0)
+    try:
+        for index in range(200):
+            store.save(f"note {index}", f"shared words in body {index}")
+        with pytest.raises(NoteError, match="ran longer than its limit of 0 s"):
+            store.search("shared")
+        store.search_time_limit = 60
+        assert len(store.search("shared", limit=100)) == 100
+        assert store.save("after", "the lock was released")[1] is True
+    finally:
+        store.close()

@@ -21,6 +21,7 @@ from mcp_types import CallToolResult, RequestParamsMeta, TextContent
 from starlette.applications import Starlette
 
 from satchel.workspace import IDEMPOTENCY_META_KEY, create_workspace
+from satchel.workspace.notes import MAX_QUERY, MAX_QUERY_WORDS
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
@@ -356,3 +357,12 @@ def test_allowed_host_names_and_same_origin_pages_are_served(workspace_server: R
     for extra in ({"Host": f"localhost:{port}"}, {"Origin": f"http://127.0.0.1:{port}"}):
         response = httpx.post(workspace_server.url, json=initialize_request(), headers={**HEADERS, **extra})
         assert response.status_code == 200, extra
+
+
+@pytest.mark.anyio
+async def test_search_refuses_a_query_past_the_limits_naming_them(workspace_server: RunningServer) -> None:
+    async with Client(workspace_server.url) as client:
+        too_long = await client.call_tool("search_notes", {"query": "w" * (MAX_QUERY + 1)})
+        too_many = await client.call_tool("search_notes", {"query": "w " * (MAX_QUERY_WORDS + 1)})
+    assert f"at most {MAX_QUERY} characters" in error_text(too_long)
+    assert f"the limit is {MAX_QUERY_WORDS}" in error_text(too_many)

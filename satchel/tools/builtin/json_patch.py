@@ -3,6 +3,11 @@
 A JSON Patch is atomic: it works on a copy and either every operation applies or none does, and the error names
 the failing operation's index, its op and the JSON Pointer (RFC 6901) that could not be followed. Equality for
 ``test`` is JSON's: 1 equals 1.0, but true is not 1 and object key order does not matter.
+
+A patch is bounded before it is applied: at most ``MAX_OPERATIONS`` operations, and a running estimate of the
+result's size and nesting depth, updated per operation from the size of what it adds or copies (measured before
+copying), refuses a patch whose result would exceed ``MAX_RESULT_BYTES`` or ``MAX_DEPTH`` levels — ``copy`` from the
+root doubles the document each time, so without it a few dozen operations fill the memory.
 """
 
 from __future__ import annotations
@@ -11,10 +16,15 @@ import copy
 import json
 from typing import Any, Literal, TypedDict
 
-from satchel.tools.jsonrpc import type_name
+from satchel.tools.jsonrpc import MAX_DEPTH, type_name
 from satchel.tools.tool import ToolError, tool
 
 OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
+MAX_OPERATIONS = 1000
+"""Most operations one JSON Patch may have."""
+MAX_RESULT_BYTES = 4 * 1024 * 1024
+"""Largest document (its JSON size, estimated) a patch may produce; what ``add``, ``replace`` and ``copy`` put in
+counts in full, what ``remove`` takes out does not, so the bound also limits the work a patch can cause."""
 
 
 class PatchFailure(ToolError):
@@ -143,6 +153,11 @@ def apply_json_patch(document: Any, patch: object) -> tuple[Any, int]:
         raise ToolError(
             f"a JSON Patch is an array of operations, got {type_name(patch)} (use mode merge for merge patches)"
         )
+    if len(patch) > MAX_OPERATIONS:
+        raise ToolError(
+            f"the patch has {len(patch):,} operations; the limit is {MAX_OPERATIONS:,} — split it into several calls"
+        )
+    budget = _Budget(document)
     result = copy.deepcopy(document)
     for index, operation in enumerate(patch):
         if not isinstance(operation, dict):
@@ -152,7 +167,7 @@ def apply_json_patch(document: Any, patch: object) -> tuple[Any, int]:
             raise PatchFailure(index, str(op), f'"op" must be one of {", ".join(OPERATIONS)}')
         path = _member(operation, "path", index, op)
         try:
-            parse_pointer(path)
+            budget.check(index, op, operation, result)
             if op == "add":
                 result = _add(result, path, copy.deepcopy(_member(operation, "value", index, op)))
             elif op == "remove":
@@ -185,6 +200,66 @@ def apply_json_patch(document: Any, patch: object) -> tuple[Any, int]:
     return result, len(patch)
 
 
+class _Budget:
+    """Upper bounds of the patched document's JSON size and nesting depth, kept as each operation is checked."""
+
+    def __init__(self, document: Any) -> None:
+        self.size, self.depth = measure(document, MAX_RESULT_BYTES)
+        if self.size > MAX_RESULT_BYTES:
+            raise ToolError(f"the document is larger than the limit of {MAX_RESULT_BYTES:,} bytes")
+
+    def check(self, index: int, op: str, operation: dict[str, Any], result: Any) -> None:
+        """Refuse the operation, before it runs, if the result could grow past a limit."""
+        if op in ("remove", "test"):
+            return
+        path = _member(operation, "path", index, op)
+        target_depth = len(parse_pointer(path))
+        if op == "move":
+            # The moved value lies at most this deep below its old place, so it ends at most this deep.
+            source = _member(operation, "from", index, op)
+            added_size, added_depth = 0, max(0, self.depth - len(parse_pointer(source)))
+        else:
+            if op == "copy":
+                value = resolve(result, _member(operation, "from", index, op))
+            else:
+                value = _member(operation, "value", index, op)
+            added_size, added_depth = measure(value, MAX_RESULT_BYTES - self.size)
+        self.size += added_size
+        self.depth = max(self.depth, target_depth + added_depth)
+        if self.size > MAX_RESULT_BYTES:
+            raise PatchFailure(
+                index, op, f"the result would be larger than the limit of {MAX_RESULT_BYTES:,} bytes"
+            )
+        if self.depth > MAX_DEPTH:
+            raise PatchFailure(
+                index, op, f"the result could nest deeper than the limit of {MAX_DEPTH} levels"
+            )
+
+
+def measure(value: Any, budget: int) -> tuple[int, int]:
+    """About how many bytes ``value`` takes as JSON, and how deeply it nests (a scalar is 0, [] is 1).
+
+    Walks without recursion and stops once the size passes ``budget``, so measuring costs at most that much.
+    """
+    size, depth = 0, 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack and size <= budget:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            size += 2 + sum(len(key) + 4 for key in item)
+            depth = max(depth, level + 1)
+            stack.extend((member, level + 1) for member in item.values())
+        elif isinstance(item, list):
+            size += 2 + len(item)
+            depth = max(depth, level + 1)
+            stack.extend((member, level + 1) for member in item)
+        elif isinstance(item, str):
+            size += len(item) + 2
+        else:
+            size += len(str(item))
+    return size, depth
+
+
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -210,8 +285,9 @@ def json_patch(document: Any, patch: Any, mode: Literal["json-patch", "merge"] =
 
     Args:
         document: The JSON document to patch (any JSON value).
-        patch: For json-patch, an array of operations such as {"op": "replace", "path": "/a/0", "value": 1};
-            for merge, a JSON value to merge in (null members delete).
+        patch: For json-patch, an array of at most 1000 operations such as {"op": "replace", "path": "/a/0",
+            "value": 1}; for merge, a JSON value to merge in (null members delete). The result may be at most
+            4 MiB of JSON.
         mode: "json-patch" (RFC 6902) or "merge" (RFC 7386).
     """
     if mode == "merge":

@@ -5,6 +5,12 @@ prefix, IBANs must have their country's length and pass the ISO 7064 mod-97 chec
 counts as a date of birth only next to words such as "born" or "DOB". Overlaps resolve by precedence (an e-mail
 beats the name inside it, a card beats the phone-like digits it contains). Offsets are Python string indices
 (Unicode code points) into the original text.
+
+Every pattern runs in time linear in the text: repetitions are bounded or possessive, so no crafted run of digits
+or separators can make the regex engine try exponentially many ways to split it, and the overlap check marks
+taken characters in a bytearray instead of comparing each finding with every earlier one. The names a caller may
+pass are bounded too (``MAX_NAMES`` names of at most ``MAX_NAME_CHARS`` characters), since the name pattern tries
+each of them at every position.
 """
 
 from __future__ import annotations
@@ -62,6 +68,11 @@ class RedactResult(TypedDict):
 
 Span = tuple[int, int]
 
+MAX_NAMES = 100
+"""Most names one call may ask to mask: the name pattern's cost per character of text grows with their number."""
+MAX_NAME_CHARS = 200
+"""Longest name one call may ask to mask."""
+
 EMAIL = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@(?:[^\W_](?:[\w\-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w\-])")
 
 _CARD_CANDIDATE = re.compile(r"(?<![\d\-])\d(?:[ \-]?\d){12,18}(?![\d])")
@@ -118,7 +129,9 @@ DOB_CUE = re.compile(
 )
 _DOB_WINDOW = 40
 
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\b00)?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,5}\)?){1,7}(?![\w])")
+# Up to eight digit groups. Each group's digits are possessive (``\d{1,5}+``): a backtracking engine would otherwise
+# try every way of cutting a long digit run into groups (exponential in the run's length) before giving up on it.
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\b00)?\(?\d{1,5}+\)?(?:[ .\-/]?\(?\d{1,5}+\)?){1,7}(?![\w])")
 _PHONE_CUE = re.compile(
     r"(?i)\b(?:tel|phone|mobile|mob|cell|fax|call|ph|telefon|t[ée]l[ée]phone|tel[ée]fono|handy)\b"
 )
@@ -261,7 +274,10 @@ def _replacement(original: str, kind: str, style: str, keep_last: int) -> str:
 def redact(
     text: str,
     kinds: list[Kind] | None = None,
-    names: list[str] | None = None,
+    names: Annotated[
+        list[Annotated[str, Constraint(max_length=MAX_NAME_CHARS)]], Constraint(max_items=MAX_NAMES)
+    ]
+    | None = None,
     keep_last: Annotated[int, Constraint(minimum=0, maximum=8)] = 0,
     style: Literal["label", "mask"] = "label",
 ) -> Generator[Progress, None, RedactResult]:
@@ -271,7 +287,8 @@ def redact(
     Args:
         text: The text to redact.
         kinds: Which kinds of data to look for; all of them when omitted.
-        names: Names of people or organisations to mask wherever they occur (whole words, any case).
+        names: Names of people or organisations to mask wherever they occur (whole words, any case); at most
+            100 names of at most 200 characters each.
         keep_last: Keep this many trailing digits of phone, card and IBAN findings visible (e.g. 4).
         style: "label" replaces a finding with a tag such as [EMAIL]; "mask" keeps its shape and stars out
             letters and digits.
@@ -290,9 +307,13 @@ def redact(
     }
     order = [kind for kind in ALL_KINDS if kind in wanted]
     taken: list[tuple[int, int, str]] = []
+    # One byte per character of text, 1 where a finding already took it: checking a new finding costs its length,
+    # and the findings of one detector never overlap much, so resolving overlaps is linear in the text.
+    covered = bytearray(len(text))
     for step, kind in enumerate(order):
         for start, end in detectors[kind](text):
-            if all(end <= other_start or start >= other_end for other_start, other_end, _ in taken):
+            if start < end and covered.find(1, start, end) == -1:
+                covered[start:end] = b"\x01" * (end - start)
                 taken.append((start, end, kind))
         yield Progress(step + 1, len(order), f"looked for {kind}")
     taken.sort()

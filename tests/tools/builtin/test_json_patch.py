@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from satchel.tools.builtin.json_patch import apply_merge_patch, json_equal, parse_pointer
+from satchel.tools.builtin.json_patch import (
+    MAX_OPERATIONS,
+    MAX_RESULT_BYTES,
+    apply_merge_patch,
+    json_equal,
+    json_patch,
+    parse_pointer,
+)
+from satchel.tools.jsonrpc import MAX_DEPTH
 
 Structured = Callable[..., dict[str, Any]]
 ToolErrorText = Callable[..., str]
@@ -118,3 +126,43 @@ def test_merge_patch_rfc7386_examples(structured: Structured) -> None:
     for target, patch, expected in cases:
         assert apply_merge_patch(target, patch) == expected
         assert structured("json_patch", document=target, patch=patch, mode="merge")["document"] == expected
+
+
+def test_copying_the_root_again_and_again_is_refused_before_the_result_grows_past_the_limit(
+    tool_error: ToolErrorText,
+) -> None:
+    # Each copy doubles the document: 17 of them would make about 13 MB out of 100 bytes.
+    document = {"text": "x" * 90}
+    patch = [{"op": "copy", "from": "", "path": f"/copy{index}"} for index in range(17)]
+    message = tool_error("json_patch", document=document, patch=patch)
+    assert f"would be larger than the limit of {MAX_RESULT_BYTES:,} bytes" in message
+    assert "operation 15 (copy)" in message
+    assert document == {"text": "x" * 90}
+
+
+def test_too_many_operations_are_refused_naming_the_limit(
+    structured: Structured, tool_error: ToolErrorText
+) -> None:
+    test = {"op": "test", "path": "/a", "value": 1}
+    assert structured("json_patch", document={"a": 1}, patch=[test] * MAX_OPERATIONS)[
+        "operations_applied"
+    ] == (MAX_OPERATIONS)
+    message = tool_error("json_patch", document={"a": 1}, patch=[test] * (MAX_OPERATIONS + 1))
+    assert f"the limit is {MAX_OPERATIONS:,}" in message
+
+
+def test_moves_cannot_nest_the_result_past_the_depth_limit(tool_error: ToolErrorText) -> None:
+    # Every three operations wrap /d in one more object, with paths never longer than two steps.
+    wrap = [
+        {"op": "add", "path": "/t", "value": {}},
+        {"op": "move", "from": "/d", "path": "/t/d"},
+        {"op": "move", "from": "/t", "path": "/d"},
+    ]
+    message = tool_error("json_patch", document={"d": {}}, patch=wrap * 200)
+    assert f"could nest deeper than the limit of {MAX_DEPTH} levels" in message
+
+
+def test_the_limits_are_in_the_patch_description() -> None:
+    description = json_patch.input_schema["properties"]["patch"]["description"]
+    assert f"at most {MAX_OPERATIONS} operations" in description
+    assert f"{MAX_RESULT_BYTES // (1024 * 1024)} MiB" in description

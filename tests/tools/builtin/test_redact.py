@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from satchel.tools.builtin.redact import iban_valid, luhn_valid
+from satchel.tools.builtin.redact import MAX_NAME_CHARS, MAX_NAMES, iban_valid, luhn_valid, redact
 
 Structured = Callable[..., dict[str, Any]]
 
@@ -154,3 +154,30 @@ def test_adversarial_input_finishes_quickly(structured: Structured) -> None:
     nasty = ("1-" * 20000) + "@" + ("a." * 20000) + ("(" * 5000) + "+" * 5000 + " 4" * 20000
     result = structured("redact", text=nasty)
     assert isinstance(result["text"], str)
+
+
+# The two inputs below took the pattern-and-overlap code before linear redaction minutes (digit runs: about 1 s per
+# KB; 50,000 addresses: about a minute); bench/bench_redact.py prints how fast they go now.
+
+
+def test_long_digit_runs_are_not_phones_and_do_not_backtrack(structured: Structured) -> None:
+    runs = ("0" * 40 + "x ") * 5000
+    result = structured("redact", text=runs + "Call +44 20 7946 0958.")
+    assert result["text"] == runs + "Call [PHONE]."
+    assert result["findings"] == [{"kind": "phone", "start": len(runs) + 5, "end": len(runs) + 21}]
+
+
+def test_tens_of_thousands_of_findings_resolve_overlaps_in_linear_time(structured: Structured) -> None:
+    addresses = [f"10.{i // 62500}.{i // 250 % 250}.{i % 250}" for i in range(50_000)]
+    result = structured("redact", text=" ".join(addresses), kinds=["ip", "phone"])
+    assert result["counts"] == {"ip": 50_000}
+    assert result["text"] == " ".join(["[IP]"] * 50_000)
+
+
+def test_names_are_bounded_in_number_and_length(tool_error: Callable[..., str]) -> None:
+    too_many = tool_error("redact", text="x", names=[f"n{i}" for i in range(MAX_NAMES + 1)])
+    assert f"names: must have at most {MAX_NAMES} items" in too_many
+    too_long = tool_error("redact", text="x", names=["a" * (MAX_NAME_CHARS + 1)])
+    assert f"names[0]: must have at most {MAX_NAME_CHARS} characters" in too_long
+    description = redact.input_schema["properties"]["names"]["description"]
+    assert f"at most {MAX_NAMES} names of at most {MAX_NAME_CHARS} characters" in description
