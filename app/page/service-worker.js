@@ -5,6 +5,8 @@
 import { askServiceWorker } from "./sw-client.js";
 
 const SW_URL = "/sw.js";
+/** The version that served this page's files, read as the module loads: the page is of its build. */
+const CONTROLLER_AT_LOAD = "serviceWorker" in navigator ? navigator.serviceWorker.controller : null;
 const UPDATE_CHECK_MS = 30 * 60_000;
 const ACTIVATION_GRACE_MS = 3_000;
 /** How long the page waits for a waiting version to say which build it is before offering it anyway. */
@@ -25,7 +27,7 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
     setStatus("unsupported", "Offline use is not available in this browser");
     return;
   }
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  const hadController = Boolean(CONTROLLER_AT_LOAD);
   // Every tab stops its own workers before the switch (they block the activation, and are restarted after reload).
   const updates = new BroadcastChannel("satchel-update");
   updates.onmessage = ({ data }) => {
@@ -35,6 +37,12 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
     sessionStorage.removeItem(UPDATE_ACCEPTED);
     if (hadController) window.location.reload();
   });
+  // A new version may have taken over while the page was starting, before anything listened.
+  if (hadController && navigator.serviceWorker.controller !== CONTROLLER_AT_LOAD) {
+    sessionStorage.removeItem(UPDATE_ACCEPTED);
+    window.location.reload();
+    return;
+  }
 
   let registration;
   try {
