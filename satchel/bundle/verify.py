@@ -133,16 +133,22 @@ def verify_bundle(path: Path, key: Ed25519PublicKey | None = None) -> Verificati
         files=len(scan.digests), problems=scan.problems, signed=SUMS_SIGNATURE in scan.digests
     )
     if key is not None:
-        problem = signature_problem(scan.kept.get(SUMS), scan.kept.get(SUMS_SIGNATURE), key)
-        if problem is not None:
-            result.problems.append(problem)
-        result.signature_verified = problem is None and SUMS in scan.kept
+        _check_signature(scan, result, key)
     _check_sums(scan, result)
     _check_policy(scan, result)
     for required in REQUIRED:
         if required not in scan.digests and not any(p.startswith(f"{required}: ") for p in result.problems):
             result.problems.append(f"{required}: missing (every bundle has it)")
     return result
+
+
+def _check_signature(scan: _Scan, result: Verification, key: Ed25519PublicKey) -> None:
+    if any(f in scan.digests and f not in scan.kept for f in (SUMS, SUMS_SIGNATURE)):
+        return  # too large to read: reported as such
+    problem = signature_problem(scan.kept.get(SUMS), scan.kept.get(SUMS_SIGNATURE), key)
+    if problem is not None:
+        result.problems.append(problem)
+    result.signature_verified = problem is None and SUMS in scan.kept
 
 
 def _check_sums(scan: _Scan, result: Verification) -> None:

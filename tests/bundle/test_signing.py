@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from satchel.bundle import BundleSpec, make_bundle, verify_bundle
 from satchel.bundle.signing import load_private_key, load_public_key, write_key_pair
+from satchel.bundle.verify import MAX_KEPT
 from satchel.cli import main
 from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import RIVERSIDE_TOML, URL, bundle_into
@@ -187,6 +188,16 @@ def test_verify_with_the_key_refuses_every_change_after_signing(
         line.startswith(problem) for line, problem in zip(lines, problems, strict=True)
     ), lines
     assert summary == f"Error: {signed} is not intact: {len(problems)} problem(s) above"
+
+
+def test_a_signature_file_too_large_to_be_one_is_not_read(signed: Path, public_key: Path) -> None:
+    (signed / SIGNATURE).write_bytes(b"\0" * (MAX_KEPT + 1))
+    refused = verify(signed, public_key)
+    assert refused.exit_code == 1
+    assert refused.output.splitlines() == [
+        f"SHA256SUMS.sig: larger than {MAX_KEPT} bytes, not a file a bundle makes",
+        f"Error: {signed} is not intact: 1 problem(s) above",
+    ]
 
 
 def test_a_bundle_signed_by_another_key_is_refused(signed: Path, tmp_path: Path) -> None:
