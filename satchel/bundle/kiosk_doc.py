@@ -105,7 +105,8 @@ Whatever serves it must send the headers in those configs (cross-origin isolatio
 They force-install {spec.url} as an app in its own window with a desktop shortcut, allow its origin
 ({spec.origin}) the microphone for dictation, and turn the browser's developer tools off
 (`DeveloperToolsAvailability` 2): with them a kiosk user could run script in the app's origin and work around the
-managed policy in the browser. To debug a device, remove the policy file from it for the time being.
+managed policy in the browser. It also closes the DevTools protocol that remote debugging and browser automation
+use. To debug a device, remove the policy file from it for the time being.
 
 - Linux: copy `browser/linux/etc` to `/` (`sudo cp -r browser/linux/etc /`), or only the file of your browser:
 {linux}
