@@ -69,13 +69,15 @@ export function policyProblems(policy) {
 /**
  * The policy of a managed build, or null for an unmanaged one.
  * @param {boolean} managed whether this build was made with a policy
- * @param {(url: string) => Promise<Response | undefined>} read how to get the file (the precache, or fetch)
+ * @param {(url: string) => Promise<Response>} read how to get the file (the precache with its sha256 check, or fetch)
  * @returns {Promise<Policy | null>}
  */
 export async function loadPolicy(managed, read) {
   if (!managed) return null;
-  const response = await read(POLICY_URL).catch(() => undefined);
-  if (!response || !response.ok) throw new PolicyError(`${POLICY_URL} is missing`);
+  const response = await read(POLICY_URL).catch((error) => {
+    throw new PolicyError(`${POLICY_URL} is missing: ${error?.message ?? error}`);
+  });
+  if (!response.ok) throw new PolicyError(`${POLICY_URL} is missing (HTTP ${response.status})`);
   let policy;
   try {
     policy = await response.json();

@@ -1,5 +1,11 @@
 // The precache: every file of one build, verified against its sha256, in a Cache named after that build.
 //
+// Every file the precache serves or hands the service worker is checked against the sha256 its build compiled into
+// sw.js, each time it is read: Cache Storage is writable by any script of the origin, so a page script could
+// otherwise replace a file (the managed policy above all) and have it used at the next service-worker start. A
+// stored copy that does not match, or one the browser evicted, is fetched again, checked the same way, and stored in
+// its place; when no matching copy can be had the file is refused with an error naming it, and the rest still works.
+//
 // A build's cache is complete or it is not used: install fills it (reusing unchanged files from the previous
 // build's cache instead of downloading them again) and writes the manifest last, as the mark of completion; only
 // activation, which happens after a complete install, removes older builds' caches. Requests are answered from this
@@ -16,6 +22,9 @@ const MANIFEST_KEY = "/__satchel__/precache-manifest.json";
 // Stored before the manifest: the build's bundle release (or null), which later installs compare against.
 const RELEASE_KEY = "/__satchel__/release.json";
 const PARALLEL_DOWNLOADS = 6;
+
+/** A file of the build that cannot be had with the bytes its manifest names (a changed copy, a failed refetch). */
+export class PrecacheError extends Error {}
 
 /** @param {ArrayBuffer} buffer */
 async function sha256Hex(buffer) {
@@ -108,33 +117,61 @@ export class Precache {
     const url = new URL(request.url);
     if (url.origin !== self.location.origin) return null;
     const path = url.pathname === "/" ? this.shellUrl : url.pathname;
-    if (this.byUrl.has(path)) return this.#fromCache(path, request);
-    if (request.mode === "navigate") return this.#fromCache(this.shellUrl, request);
+    if (this.byUrl.has(path)) return this.#fromCache(path);
+    if (request.mode === "navigate") return this.#fromCache(this.shellUrl);
     return null;
   }
 
-  /** This build's stored response for a path, if any. @param {string} path */
+  /** This build's stored response for a path, if any, unchecked (for files not in the manifest). @param {string} path */
   async match(path) {
     const cache = await caches.open(this.cacheName);
     return cache.match(path);
   }
 
   /**
-   * @param {string} path
-   * @param {Request} request
+   * This build's file at `path`, whose bytes are those its manifest names: the stored copy when it matches, else (the
+   * copy was changed, or evicted) one fetched again, checked, and stored in its place.
+   * @param {string} path a URL path listed in the manifest
+   * @returns {Promise<Response>}
+   * @throws {PrecacheError} when the path is not this build's, or no matching copy can be had
+   * @throws {TypeError} when the network cannot be reached
    */
-  async #fromCache(path, request) {
-    // Missing only if the browser evicted the cache: the network is the one place left to get it from.
-    return (await this.match(path)) ?? fetch(request);
+  async verified(path) {
+    const entry = this.byUrl.get(path);
+    if (!entry) throw new PrecacheError(`precache: ${path} is not a file of build ${this.buildHash}`);
+    const cache = await caches.open(this.cacheName);
+    const stored = await cache.match(path);
+    if (stored) {
+      const body = await stored.arrayBuffer();
+      if ((await sha256Hex(body)) === entry.sha256) {
+        return new Response(body, { status: stored.status, statusText: stored.statusText, headers: stored.headers });
+      }
+      console.warn(`precache: the stored ${path} is not build ${this.buildHash}'s (changed in Cache Storage): fetching it again`);
+    }
+    const response = await this.#download(entry);
+    await cache.put(path, response.clone());
+    return response;
+  }
+
+  /** @param {string} path */
+  async #fromCache(path) {
+    try {
+      return await this.verified(path);
+    } catch (error) {
+      if (!(error instanceof PrecacheError)) throw error; // offline: a network error, as for any failed fetch
+      return new Response(error.message, { status: 502, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    }
   }
 
   /** @param {PrecacheEntry} entry */
   async #download(entry) {
     const response = await fetch(new Request(entry.url, { cache: "no-cache", credentials: "same-origin" }));
-    if (!response.ok) throw new Error(`precache: ${entry.url} answered HTTP ${response.status}`);
+    if (!response.ok) throw new PrecacheError(`precache: ${entry.url} answered HTTP ${response.status}`);
     const digest = await sha256Hex(await response.clone().arrayBuffer());
     if (digest !== entry.sha256) {
-      throw new Error(`precache: ${entry.url} does not belong to build ${this.buildHash} (the server has another build)`);
+      throw new PrecacheError(
+        `precache: ${entry.url} does not belong to build ${this.buildHash} (the server has another build)`,
+      );
     }
     return response;
   }

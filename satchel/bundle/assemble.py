@@ -1,5 +1,5 @@
 """Put a bundle together: build the managed site (with the WASM servers of its models), add configs, browser
-policies and docs, sum, write.
+policies and docs, sum, sign (when given a key), write.
 
 The site is built into a private temporary folder (the caller's `dist/` is never touched), read back, and every
 other file is generated from the `BundleSpec`, so the same sources, models and spec give the same bundle bytes.
@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from satchel import __version__
 from satchel.build import BuildError, WasmServerSources, build_app
 from satchel.build.output import MARKER
@@ -19,6 +21,7 @@ from satchel.bundle.browser_policies import kiosk_launcher, linux_policy_json, m
 from satchel.bundle.contents import Contents, Entry
 from satchel.bundle.kiosk_doc import kiosk_doc
 from satchel.bundle.models import BundledModel, bundled_models, models_index
+from satchel.bundle.signing import sign_sums
 from satchel.bundle.spec import (
     CADDYFILE,
     DIST,
@@ -29,6 +32,7 @@ from satchel.bundle.spec import (
     NGINX_CONF,
     POLICY,
     SUMS,
+    SUMS_SIGNATURE,
     SYSTEMD_UNIT,
     VERSION_FILE,
     WINDOWS_REG,
@@ -52,6 +56,7 @@ class BundleResult:
     build_hash: str
     files: int
     sha256sums: bytes
+    signed: bool = False
 
 
 def version_text(spec: BundleSpec, build_hash: str) -> str:
@@ -142,8 +147,10 @@ def make_bundle(
     catalog_path: Path = DEFAULT_CATALOG,
     models_dir: Path | None = None,
     wasm_dir: Path = DEFAULT_WASM_DIR,
+    sign_key: Ed25519PrivateKey | None = None,
 ) -> BundleResult:
-    """Write the bundle to `out`: a `.tar.gz`/`.tgz` archive (top folder named like the install folder) or a folder."""
+    """Write the bundle to `out`: a `.tar.gz`/`.tgz` archive (top folder named like the install folder) or a folder;
+    with `sign_key`, SHA256SUMS's signature beside it."""
     contents, build_hash = bundle_contents(
         spec,
         app_dir=app_dir,
@@ -154,10 +161,14 @@ def make_bundle(
     )
     sums = sha256sums(contents)
     contents[SUMS] = Entry(SUMS, data=sums)
+    if sign_key is not None:
+        contents[SUMS_SIGNATURE] = Entry(SUMS_SIGNATURE, data=sign_sums(sums, sign_key))
     if out.name.endswith(ARCHIVE_SUFFIXES):
         if not out.parent.is_dir():
             raise BundleError(f"--out {out}: the folder {out.parent} does not exist")
         write_tar_gz(contents, out, spec.install_dir.name)
     else:
         write_folder(contents, out)
-    return BundleResult(out=out, build_hash=build_hash, files=len(contents), sha256sums=sums)
+    return BundleResult(
+        out=out, build_hash=build_hash, files=len(contents), sha256sums=sums, signed=sign_key is not None
+    )

@@ -1,9 +1,12 @@
 """Chrome, Chromium and Edge enterprise policies for the bundle's URL, in each platform's own format.
 
-The same two policies everywhere: `WebAppInstallForceList` installs the app in its own window with a desktop
-shortcut, and `AudioCaptureAllowedUrls` lets the app's origin use the microphone (dictation) without a prompt.
-Linux reads JSON files from each browser's managed-policy folder, Windows the registry (a `.reg` file: lists as
-numbered values, dictionaries as a JSON string), macOS a configuration profile with one payload per browser.
+The same policies everywhere: `WebAppInstallForceList` installs the app in its own window with a desktop
+shortcut, `AudioCaptureAllowedUrls` lets the app's origin use the microphone (dictation) without a prompt, and
+`DeveloperToolsAvailability` 2 (disallowed) takes DevTools away from a kiosk's users, who could otherwise run script
+in the app's origin: rewrite its Cache Storage and IndexedDB, or call tools around the UI.
+Linux reads JSON files from each browser's managed-policy folder, Windows the registry (a `.reg` file: numbers as
+DWORDs, lists as numbered values, dictionaries as a JSON string), macOS a configuration profile with one payload per
+browser.
 A single-app kiosk also gets a launcher script.
 """
 
@@ -52,6 +55,10 @@ KIOSK_BROWSERS = (
 )
 
 
+#: `DeveloperToolsAvailability`: 0 allowed except for force-installed extensions, 1 allowed, 2 disallowed.
+DEVELOPER_TOOLS_DISALLOWED = 2
+
+
 def browser_policies(spec: BundleSpec) -> dict[str, Any]:
     """The policy values, as Chrome documents them (one dictionary for every browser and platform)."""
     return {
@@ -59,6 +66,7 @@ def browser_policies(spec: BundleSpec) -> dict[str, Any]:
             {"url": spec.url, "default_launch_container": "window", "create_desktop_shortcut": True}
         ],
         "AudioCaptureAllowedUrls": [spec.origin],
+        "DeveloperToolsAvailability": DEVELOPER_TOOLS_DISALLOWED,
     }
 
 
@@ -70,18 +78,27 @@ def _reg_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _is_string_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 def windows_reg(spec: BundleSpec) -> bytes:
     """A `.reg` file for regedit (UTF-16 LE with BOM, CRLF, as regedit itself exports)."""
     lines = ["Windows Registry Editor Version 5.00", ""]
+    policies = browser_policies(spec)
+    string_lists = {name for name, value in policies.items() if _is_string_list(value)}
     for key in WINDOWS_KEYS.values():
         lines.append(f"[{key}]")
-        for name, value in browser_policies(spec).items():
-            if all(isinstance(item, str) for item in value):
+        for name, value in policies.items():
+            if name in string_lists:
                 continue
-            lines.append(f"{_reg_string(name)}={_reg_string(json.dumps(value, separators=(',', ':')))}")
+            if isinstance(value, int) and not isinstance(value, bool):
+                lines.append(f"{_reg_string(name)}=dword:{value:08x}")
+            else:
+                lines.append(f"{_reg_string(name)}={_reg_string(json.dumps(value, separators=(',', ':')))}")
         lines.append("")
-        for name, value in browser_policies(spec).items():
-            if all(isinstance(item, str) for item in value):
+        for name, value in policies.items():
+            if name in string_lists:
                 # A list policy is a subkey with values "1", "2", … (replaced wholesale: delete it first).
                 lines += [f"[-{key}\\{name}]", "", f"[{key}\\{name}]"]
                 lines += [f"{_reg_string(str(n))}={_reg_string(item)}" for n, item in enumerate(value, 1)]
@@ -115,7 +132,7 @@ def macos_mobileconfig(spec: BundleSpec) -> bytes:
         "PayloadIdentifier": identifier,
         "PayloadUUID": _uuid(spec, "profile"),
         "PayloadDisplayName": f"Satchel for {spec.policy.organization}",
-        "PayloadDescription": f"Installs Satchel ({spec.url}) and allows it the microphone.",
+        "PayloadDescription": f"Installs Satchel ({spec.url}), allows it the microphone and turns DevTools off.",
         "PayloadOrganization": spec.policy.organization,
         "PayloadScope": "System",
         "PayloadContent": payloads,

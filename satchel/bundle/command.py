@@ -1,4 +1,5 @@
-"""The `satchel bundle` command group: make a bundle (`satchel bundle --out ...`) and check one (`... verify PATH`)."""
+"""The `satchel bundle` command group: make a bundle (`satchel bundle --out ...`, signed with `--sign-key KEY`),
+check one (`... verify PATH [--key KEY.pub]`), and make a signing key pair (`... keygen --out KEY`)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,13 @@ from satchel.wasm import DEFAULT_WASM_DIR
 )
 @models_dir_option
 @click.option(
+    "--sign-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="KEY",
+    help="Sign SHA256SUMS with this Ed25519 private key (`satchel bundle keygen`): SHA256SUMS.sig in the bundle.",
+)
+@click.option(
     "--catalog",
     "catalog_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -105,6 +113,7 @@ def bundle(
     models: tuple[str, ...],
     wasm_dir: Path,
     models_dir: Path | None,
+    sign_key: Path | None,
     catalog_path: Path,
 ) -> None:
     """Package the managed app, models, server configs and browser policies for kiosks and fleets."""
@@ -113,8 +122,10 @@ def bundle(
     if out is None:
         raise click.UsageError("say where to write the bundle: --out satchel-bundle.tar.gz (or a new folder)")
     from satchel.bundle.assemble import make_bundle
+    from satchel.bundle.signing import load_private_key
 
     try:
+        key = load_private_key(sign_key) if sign_key is not None else None  # a bad key fails before the build
         policy = (
             load_policy(policy_file)
             if policy_file is not None
@@ -138,24 +149,69 @@ def bundle(
             catalog_path=catalog_path,
             models_dir=models_dir,
             wasm_dir=wasm_dir,
+            sign_key=key,
         )
     except (BundleError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"bundle {result.out}: release {spec.release}, {result.files} files, build {result.build_hash[:12]}, "
-        f"policy of {policy.organization}, models: {', '.join(models) or 'none'}"
+        f"policy of {policy.organization}, models: {', '.join(models) or 'none'}, "
+        + (f"signed with {sign_key}" if result.signed else "unsigned")
     )
 
 
 @bundle.command()
 @click.argument("path", type=click.Path(path_type=Path))
-def verify(path: Path) -> None:
-    """Check a bundle folder or .tar.gz against its SHA256SUMS and its policy."""
+@click.option(
+    "--key",
+    "public_key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="KEY.pub",
+    help="The bundle maker's public key: refuse a bundle it did not sign.",
+)
+def verify(path: Path, public_key: Path | None) -> None:
+    """Check a bundle folder or .tar.gz against its SHA256SUMS and its policy, and with --key its signature."""
+    from satchel.bundle.signing import load_public_key
     from satchel.bundle.verify import verify_bundle
 
-    result = verify_bundle(path)
+    try:
+        key = load_public_key(public_key) if public_key is not None else None
+    except BundleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = verify_bundle(path, key)
     if not result.ok:
         for problem in result.problems:
             click.echo(problem, err=True)
         raise click.ClickException(f"{path} is not intact: {len(result.problems)} problem(s) above")
-    click.echo(f"{path}: {result.files} files match SHA256SUMS; policy of {result.organization} is valid")
+    if result.signature_verified:
+        signature = f"signed by the key in {public_key}"
+    elif result.signed:
+        signature = "signed, but the signature is not checked: give the maker's public key with --key"
+    else:
+        signature = "unsigned: anyone could have rewritten it with its SHA256SUMS (verify --key refuses it)"
+    click.echo(
+        f"{path}: {result.files} files match SHA256SUMS; policy of {result.organization} is valid; {signature}"
+    )
+
+
+@bundle.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    metavar="KEY",
+    help="Where to write the private key (KEY, mode 0600); the public key goes to KEY.pub.",
+)
+def keygen(out: Path) -> None:
+    """Make an Ed25519 key pair for signing bundles (`satchel bundle --sign-key KEY`)."""
+    from satchel.bundle.signing import write_key_pair
+
+    try:
+        public_key = write_key_pair(out)
+    except BundleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"private key {out}: signs bundles (--sign-key); keep it off the devices and back it up\n"
+        f"public key {public_key}: give it to whoever checks bundles (satchel bundle verify --key {public_key})"
+    )

@@ -13,6 +13,7 @@ from satchel.bundle.spec import (
     MACOS_PROFILE,
     MODELS_INDEX,
     NGINX_CONF,
+    SUMS_SIGNATURE,
     SYSTEMD_UNIT,
     WINDOWS_REG,
     BundleSpec,
@@ -68,8 +69,19 @@ is downloaded from outside.
 
 ## 1. Check and unpack
 
-    sha256sum -c SHA256SUMS          # or: satchel bundle verify <this folder or the .tar.gz>
+    satchel bundle verify satchel-bundle.tar.gz --key KEY.pub   # or the unpacked folder
     sudo tar -xzf satchel-bundle.tar.gz -C {root.parent}   # unpacks into {root}/
+
+`SHA256SUMS` lists every file with its sha256 (`sha256sum -c SHA256SUMS` checks them), but it only shows that the
+bundle arrived whole: whoever can change a file can rewrite `SHA256SUMS` too. A bundle made with
+`satchel bundle --sign-key KEY` also carries `{SUMS_SIGNATURE}`, the Ed25519 signature of `SHA256SUMS` by the
+maker's private key (made once with `satchel bundle keygen --out KEY`, kept off the devices). With the maker's public
+key (`KEY.pub`, a PEM `-----BEGIN PUBLIC KEY-----` file, obtained from the maker, not from the bundle),
+`verify --key` refuses a bundle that is unsigned, signed by another key, or changed after signing. Without Satchel,
+OpenSSL 3 checks the signature in the unpacked folder, then `sha256sum` the files:
+
+    openssl pkeyutl -verify -pubin -inkey KEY.pub -rawin -in SHA256SUMS -sigfile {SUMS_SIGNATURE} &&
+        sha256sum -c SHA256SUMS
 
 The configs below expect the bundle at `{root}` (make another bundle with `--install-dir` to change it).
 
@@ -90,8 +102,11 @@ Whatever serves it must send the headers in those configs (cross-origin isolatio
 
 ## 3. Push the browser policies
 
-They force-install {spec.url} as an app in its own window with a desktop shortcut, and allow its origin
-({spec.origin}) the microphone for dictation.
+They force-install {spec.url} as an app in its own window with a desktop shortcut, allow its origin
+({spec.origin}) the microphone for dictation, and turn the browser's developer tools off
+(`DeveloperToolsAvailability` 2): with them a kiosk user could run script in the app's origin and work around the
+managed policy in the browser. It also closes the DevTools protocol that remote debugging and browser automation
+use. To debug a device, remove the policy file from it for the time being.
 
 - Linux: copy `browser/linux/etc` to `/` (`sudo cp -r browser/linux/etc /`), or only the file of your browser:
 {linux}

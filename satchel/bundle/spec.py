@@ -2,7 +2,8 @@
 
 The layout is fixed so that admins, KIOSK.md, the web-server configs and `satchel bundle verify` agree on it:
 the site in `dist/`, models under `dist/models/`, web-server configs and the systemd unit in `server/`, browser
-policies in `browser/`, and `VERSION`, `SHA256SUMS`, `policy.json` and `KIOSK.md` at the top.
+policies in `browser/`, and `VERSION`, `SHA256SUMS` (with `SHA256SUMS.sig` in a signed bundle), `policy.json` and
+`KIOSK.md` at the top.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ API_PATHS = ("/mcp/", "/v0.1/")
 RELAY_PREFIX = "/relay/"
 MODELS_INDEX = "dist/models/models.json"
 SUMS = "SHA256SUMS"
+#: The Ed25519 signature of SHA256SUMS, in bundles made with --sign-key (`signing.py`); not listed in SHA256SUMS.
+SUMS_SIGNATURE = "SHA256SUMS.sig"
 VERSION_FILE = "VERSION"
 POLICY = "policy.json"
 KIOSK_DOC = "KIOSK.md"

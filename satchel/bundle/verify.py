@@ -5,6 +5,9 @@ Every problem is reported, one line each, naming the file: a file whose bytes ch
 that is missing, a file that is not listed, a malformed SHA256SUMS, a missing or malformed policy, and a site whose
 own `/policy.json` is not the bundle's policy. An archive must also unpack safely: one top folder, regular files
 and folders only, no absolute or `..` paths.
+
+SHA256SUMS only shows that the files are those it lists; given the maker's public key (`--key`), verify also checks
+SHA256SUMS.sig (`signing.py`), so a bundle rewritten together with its SHA256SUMS, or not signed at all, is refused.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from satchel.bundle.contents import CHUNK
-from satchel.bundle.spec import DIST, POLICY, SUMS, VERSION_FILE
+from satchel.bundle.signing import signature_problem
+from satchel.bundle.spec import DIST, POLICY, SUMS, SUMS_SIGNATURE, VERSION_FILE
 from satchel.bundle.sums import SumsError, parse_sha256sums
 from satchel.policy import PolicyError, parse_policy_json
 
@@ -25,7 +31,9 @@ SITE_POLICY = f"{DIST}/{POLICY}"
 #: Files a bundle cannot work without, whatever SHA256SUMS says.
 REQUIRED = (SUMS, VERSION_FILE, POLICY, f"{DIST}/index.html", f"{DIST}/sw.js", SITE_POLICY)
 #: Files verify reads whole (small); every other file is only hashed.
-_KEPT = frozenset({SUMS, POLICY, SITE_POLICY})
+_KEPT = frozenset({SUMS, SUMS_SIGNATURE, POLICY, SITE_POLICY})
+#: More than any of them holds in a real bundle (SHA256SUMS: about 100 bytes a file); a larger one is refused.
+MAX_KEPT = 16 << 20
 
 
 @dataclass
@@ -35,6 +43,10 @@ class Verification:
     files: int = 0
     organization: str | None = None
     problems: list[str] = field(default_factory=list)
+    #: The bundle carries SHA256SUMS.sig (checked only when verify was given a key).
+    signed: bool = False
+    #: SHA256SUMS.sig is a good signature of SHA256SUMS by the key verify was given.
+    signature_verified: bool = False
 
     @property
     def ok(self) -> bool:
@@ -50,12 +62,16 @@ class _Scan:
     def add(self, path: str, stream: IO[bytes]) -> None:
         digest = hashlib.sha256()
         kept = bytearray()
+        keep = path in _KEPT
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
-            if path in _KEPT:
+            if keep:
                 kept += chunk
+                if len(kept) > MAX_KEPT:
+                    self.problems.append(f"{path}: larger than {MAX_KEPT} bytes, not a file a bundle makes")
+                    keep = False
         self.digests[path] = digest.hexdigest()
-        if path in _KEPT:
+        if keep:
             self.kept[path] = bytes(kept)
 
 
@@ -102,7 +118,8 @@ def _scan_archive(archive: Path) -> _Scan:
     return scan
 
 
-def verify_bundle(path: Path) -> Verification:
+def verify_bundle(path: Path, key: Ed25519PublicKey | None = None) -> Verification:
+    """Check the bundle folder or archive at `path`; with `key`, also that its maker holds the private half."""
     if path.is_dir():
         scan = _scan_folder(path)
     elif path.is_file():
@@ -112,13 +129,26 @@ def verify_bundle(path: Path) -> Verification:
             return Verification(problems=[f"{path}: not a readable .tar.gz bundle ({exc})"])
     else:
         return Verification(problems=[f"{path}: no such folder or archive"])
-    result = Verification(files=len(scan.digests), problems=scan.problems)
+    result = Verification(
+        files=len(scan.digests), problems=scan.problems, signed=SUMS_SIGNATURE in scan.digests
+    )
+    if key is not None:
+        _check_signature(scan, result, key)
     _check_sums(scan, result)
     _check_policy(scan, result)
     for required in REQUIRED:
         if required not in scan.digests and not any(p.startswith(f"{required}: ") for p in result.problems):
             result.problems.append(f"{required}: missing (every bundle has it)")
     return result
+
+
+def _check_signature(scan: _Scan, result: Verification, key: Ed25519PublicKey) -> None:
+    if any(f in scan.digests and f not in scan.kept for f in (SUMS, SUMS_SIGNATURE)):
+        return  # too large to read: reported as such
+    problem = signature_problem(scan.kept.get(SUMS), scan.kept.get(SUMS_SIGNATURE), key)
+    if problem is not None:
+        result.problems.append(problem)
+    result.signature_verified = problem is None and SUMS in scan.kept
 
 
 def _check_sums(scan: _Scan, result: Verification) -> None:
@@ -130,7 +160,7 @@ def _check_sums(scan: _Scan, result: Verification) -> None:
         result.problems.append(str(exc))
         return
     for path in sorted(set(listed) | set(scan.digests)):
-        if path == SUMS:
+        if path in (SUMS, SUMS_SIGNATURE):
             continue
         actual, expected = scan.digests.get(path), listed.get(path)
         if actual is None:

@@ -8,7 +8,9 @@ import pytest
 
 from satchel.bundle import BundleSpec, make_bundle
 from satchel.bundle.assemble import BundleResult
+from satchel.models.catalog import DEFAULT_CATALOG
 from satchel.policy import Policy, parse_policy_toml
+from satchel.wasm import DEFAULT_WASM_DIR
 from tests.conftest import NODE_MODULES
 
 RIVERSIDE_TOML = """
@@ -34,8 +36,24 @@ def spec(policy: Policy) -> BundleSpec:
     return BundleSpec(policy=policy, url=URL)
 
 
-def bundle_into(out: Path, spec: BundleSpec, app: Path, **options: Path) -> BundleResult:
-    return make_bundle(spec, out, app_dir=app, node_modules=NODE_MODULES, **options)
+def bundle_into(
+    out: Path,
+    spec: BundleSpec,
+    app: Path,
+    *,
+    catalog_path: Path = DEFAULT_CATALOG,
+    models_dir: Path | None = None,
+    wasm_dir: Path = DEFAULT_WASM_DIR,
+) -> BundleResult:
+    return make_bundle(
+        spec,
+        out,
+        app_dir=app,
+        node_modules=NODE_MODULES,
+        catalog_path=catalog_path,
+        models_dir=models_dir,
+        wasm_dir=wasm_dir,
+    )
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ EXPECTED: dict[str, Any] = {
         {"url": URL, "default_launch_container": "window", "create_desktop_shortcut": True}
     ],
     "AudioCaptureAllowedUrls": ["https://satchel.example.org"],
+    # A kiosk user with DevTools could run script in the app's origin (rewrite its caches, call tools directly).
+    "DeveloperToolsAvailability": 2,
 }
 
 
@@ -33,14 +35,16 @@ def test_linux_policy_files_for_chromium_chrome_and_edge(bundle_dir: Path) -> No
         assert json.loads((bundle_dir / path).read_text()) == EXPECTED
 
 
-def parse_reg(data: bytes) -> dict[str, dict[str, str]]:
-    """A .reg parser for what regedit needs from us: keys, deleted keys, and "name"="string" values."""
+def parse_reg(data: bytes) -> dict[str, dict[str, str | int]]:
+    """A .reg parser for what regedit needs from us: keys, deleted keys, "name"="string" and "name"=dword:hex
+    values."""
     assert data.startswith(b"\xff\xfe"), "regedit expects UTF-16 LE with a BOM"
     lines = data[2:].decode("utf-16-le").split("\r\n")
     assert lines[0] == "Windows Registry Editor Version 5.00"
-    keys: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
+    keys: dict[str, dict[str, str | int]] = {}
+    current: dict[str, str | int] | None = None
     value_line = re.compile(r'^"((?:[^"\\]|\\.)*)"="((?:[^"\\]|\\.)*)"$')
+    dword_line = re.compile(r'^"((?:[^"\\]|\\.)*)"=dword:([0-9a-f]{8})$')
     for line in lines[1:]:
         if not line:
             continue
@@ -50,20 +54,24 @@ def parse_reg(data: bytes) -> dict[str, dict[str, str]]:
         elif line.startswith("["):
             assert line.endswith("]"), line
             current = keys.setdefault(line[1:-1], {})
+        elif dword := dword_line.match(line):
+            assert current is not None, line
+            current[dword.group(1)] = int(dword.group(2), 16)
         else:
             match = value_line.match(line)
-            assert match is not None and current is not None, f"not a string value: {line!r}"
+            assert match is not None and current is not None, f"not a string or DWORD value: {line!r}"
             name, value = (re.sub(r"\\(.)", r"\1", part) for part in match.groups())
             current[name] = value
     return keys
 
 
-def test_windows_reg_sets_both_policies_for_each_browser(bundle_dir: Path) -> None:
+def test_windows_reg_sets_every_policy_for_each_browser(bundle_dir: Path) -> None:
     keys = parse_reg((bundle_dir / "browser/windows/satchel-policies.reg").read_bytes())
     for browser in (r"Google\Chrome", "Chromium", r"Microsoft\Edge"):
         key = rf"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\{browser}"
-        assert json.loads(keys[key]["WebAppInstallForceList"]) == EXPECTED["WebAppInstallForceList"]
+        assert json.loads(str(keys[key]["WebAppInstallForceList"])) == EXPECTED["WebAppInstallForceList"]
         assert keys[key + r"\AudioCaptureAllowedUrls"] == {"1": "https://satchel.example.org"}
+        assert keys[key]["DeveloperToolsAvailability"] == 2  # a REG_DWORD, as the policy's type is an integer
 
 
 def test_macos_profile_has_one_payload_per_browser_with_stable_uuids(

@@ -1,6 +1,7 @@
 """A kiosk bundle served by a real nginx (no Satchel process): it installs, and its managed policy is enforced —
-denied tools are absent and refused by the router even when called directly, locked settings cannot be changed, and
-a bundle whose policy is missing or malformed refuses to start with a clear message."""
+denied tools are absent and refused by the router even when called directly, locked settings cannot be changed, a
+policy rewritten in Cache Storage by a page script is not used when the service worker starts again, and a bundle
+whose policy is missing or malformed refuses to start with a clear message."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from satchel.policy import parse_policy_toml
 from tests.bundle.conftest import bundle_into, spec_for_install
 from tests.bundle.webservers import WebServer
 from tests.e2e.host_page import result_box, run_tool
-from tests.support.app_page import open_ready
+from tests.support.app_page import open_ready, restart_service_worker
 from tests.support.browser import ConsoleWatch, persistent_profile
 from tests.support.ports import free_port
 
@@ -39,6 +40,26 @@ DIRECT_CALL = """async (name) => {
   } finally {
     await client.close();
   }
+}"""
+
+
+#: A page script rewrites the precached /policy.json (the Cache API is open to every script of the origin).
+LIFT_POLICY = """async (policy) => {
+  const name = (await caches.keys()).find((key) => key.startsWith("satchel-precache-"));
+  const cache = await caches.open(name);
+  const original = await (await cache.match("/policy.json")).text();
+  const headers = { "Content-Type": "application/json" };
+  await cache.put("/policy.json", new Response(JSON.stringify(policy), { headers }));
+  return original;
+}"""
+#: DIRECT_CALL, answering a refused handshake (the whole server refused) as a refusal too.
+GUARDED_CALL = f"""async (name) => {{
+  try {{ return await ({DIRECT_CALL})(name); }}
+  catch (error) {{ return {{ code: error.code, message: error.message }}; }}
+}}"""
+STORED_POLICY = """async () => {
+  const name = (await caches.keys()).find((key) => key.startsWith("satchel-precache-"));
+  return (await (await caches.open(name)).match("/policy.json")).text();
 }"""
 
 
@@ -105,6 +126,34 @@ def test_kiosk_installs_and_enforces_its_policy(
         assert console.csp_violations() == []
     finally:
         context.close()
+
+
+def test_a_policy_rewritten_in_cache_storage_is_not_used_when_the_service_worker_starts_again(
+    page: Page, kiosk: WebServer
+) -> None:
+    open_ready(page, kiosk.url + "/")
+    assert "result" in page.evaluate(
+        DIRECT_CALL, "redact"
+    )  # the tools' worker is up: only the policy decides below
+    lifted = {"version": 1, "organization": "Riverside Clinic"}  # no servers.allow, no tools.deny
+    original = page.evaluate(LIFT_POLICY, lifted)
+    restart_service_worker(page)
+
+    # The new worker checks the stored policy against the sha256 compiled into sw.js, fetches the build's own again,
+    # and puts it back: the denied tool stays denied.
+    refused = page.evaluate(DIRECT_CALL, "csv_query")
+    assert refused.get("code") == -32011, refused
+    assert "csv_query of io.satchel/tools is blocked by Riverside Clinic's policy" in refused["message"]
+    assert page.evaluate(STORED_POLICY) == original
+
+    # Rewritten again while the site cannot be reached: no policy that matches, so nothing runs at all.
+    page.evaluate(LIFT_POLICY, lifted)
+    kiosk.stop()
+    restart_service_worker(page)
+    for tool in ("csv_query", "text_stats"):
+        refused = page.evaluate(GUARDED_CALL, tool)
+        assert refused.get("code") == -32011, refused
+        assert "its policy cannot be used: /policy.json is missing" in refused["message"]
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,12 @@ waits for the same thing, bounded by `STATE_TIMEOUT_S`."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from playwright.sync_api import Page
 
-from tests.support.browser import poll
+from tests.support.browser import STATE_TIMEOUT_S, poll
 
 #: True once a service worker controls the page (it has installed the build and claimed the page).
 SW_CONTROLS = "navigator.serviceWorker.controller !== null"
@@ -51,3 +54,22 @@ def reload_ready(page: Page) -> str:
     """Reload and wait until the page is ready offline again; returns the offline status's text."""
     page.reload()
     return wait_ready(page)
+
+
+def restart_service_worker(page: Page) -> None:
+    """Stop the service worker of `page`'s site, as the browser does when it is idle, and wait until it has stopped:
+    the next request starts it afresh, with nothing in memory (DevTools' "Stop" on chrome://serviceworker-internals)."""
+    cdp = page.context.new_cdp_session(page)
+    states: list[str] = []
+
+    def record(event: dict[str, Any]) -> None:
+        states.extend(version["runningStatus"] for version in event["versions"])
+
+    cdp.on("ServiceWorker.workerVersionUpdated", record)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    deadline = time.monotonic() + STATE_TIMEOUT_S
+    while "stopped" not in states:
+        assert time.monotonic() < deadline, f"the service worker did not stop: {states}"
+        page.wait_for_timeout(100)  # lets Playwright deliver the CDP events
+    cdp.detach()

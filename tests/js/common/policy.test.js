@@ -76,8 +76,8 @@ describe("loadPolicy", () => {
   });
 
   for (const [what, read, message] of [
-    ["missing", async () => new Response("", { status: 404 }), /is missing/],
-    ["unreadable", async () => Promise.reject(new Error("offline")), /is missing/],
+    ["missing", async () => new Response("", { status: 404 }), /is missing \(HTTP 404\)/],
+    ["unreadable", async () => Promise.reject(new Error("offline")), /is missing: offline/],
     ["not JSON", async () => new Response("{"), /is not valid JSON/],
     ["malformed", async () => Response.json({ version: 2 }), /is malformed: version must be 1/],
   ]) {
