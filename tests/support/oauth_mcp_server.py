@@ -24,9 +24,10 @@ It serves, at its origin `http://127.0.0.1:PORT`:
 
 CORS is what a public MCP server sends: the SDK's own on its OAuth endpoints, and `Access-Control-Allow-Origin: *`
 on `/mcp` and the protected resource metadata. `--no-cors` sends no CORS header anywhere, so a browser cannot reach
-the server directly and the app must use its relay. With `--state-file` every change is written to that file and
-read back at start, so a test may stop the server (the network is gone) and start it again on the same port with
-its clients, tokens and notes. `OAuthMcpServer` runs it for a test.
+the server directly and the app must use its relay; `--no-auth` makes it a public server that asks for no sign-in
+(the reliability tests' counting servers). With `--state-file` every change is written to that file and read back
+at start, so a test may stop the server (the network is gone) and start it again on the same port with its
+clients, tokens and notes. `OAuthMcpServer` runs it for a test.
 """
 
 from __future__ import annotations
@@ -317,26 +318,28 @@ class NoteList(BaseModel):
     notes: list[NoteRecord]
 
 
-def build_mcp_server(provider: NotesAuthProvider, origin: str) -> MCPServer:
-    """The MCP server with its tools, its OAuth settings and the consent and test routes."""
+def build_mcp_server(provider: NotesAuthProvider, origin: str, *, auth: bool = True) -> MCPServer:
+    """The MCP server with its tools, its OAuth settings (unless `auth` is false: a public server that needs no
+    sign-in) and the consent and test routes."""
     state, store = provider.state, provider.store
+    # Validated from strings, so the issuer keeps its exact form (no trailing slash), as RFC 8414 compares it.
+    settings = AuthSettings.model_validate(
+        {
+            "issuer_url": origin,
+            "resource_server_url": f"{origin}{MCP_PATH}",
+            "required_scopes": [REQUIRED_SCOPE],
+            "client_registration_options": ClientRegistrationOptions(
+                enabled=True, valid_scopes=SCOPES, default_scopes=SCOPES
+            ),
+            "validate_token_resource": True,
+        }
+    )
     server: MCPServer = MCPServer(
         name="oauth-notes",
-        title="OAuth-protected notes (Satchel test server)",
+        title="OAuth-protected notes (Satchel test server)" if auth else "Public notes (Satchel test server)",
         version="1.0.0",
-        auth_server_provider=provider,
-        # Validated from strings, so the issuer keeps its exact form (no trailing slash), as RFC 8414 compares it.
-        auth=AuthSettings.model_validate(
-            {
-                "issuer_url": origin,
-                "resource_server_url": f"{origin}{MCP_PATH}",
-                "required_scopes": [REQUIRED_SCOPE],
-                "client_registration_options": ClientRegistrationOptions(
-                    enabled=True, valid_scopes=SCOPES, default_scopes=SCOPES
-                ),
-                "validate_token_resource": True,
-            }
-        ),
+        auth_server_provider=provider if auth else None,
+        auth=settings if auth else None,
     )
 
     @server.tool(
@@ -537,11 +540,12 @@ def create_app(
     state_file: Path | None = None,
     token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S,
     cors: bool = True,
+    auth: bool = True,
 ) -> ASGIApp:
     """The whole server as one ASGI app, for `uvicorn` on `host:port` (its origin is its issuer)."""
     origin = f"http://{host}:{port}"
     provider = NotesAuthProvider(StateStore(state_file), origin, token_lifetime_s)
-    server = build_mcp_server(provider, origin)
+    server = build_mcp_server(provider, origin, auth=auth)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[f"{host}:{port}", f"127.0.0.1:{port}", f"localhost:{port}"],
@@ -568,6 +572,7 @@ class OAuthMcpServer:
         *,
         cors: bool = True,
         token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S,
+        auth: bool = True,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -576,6 +581,7 @@ class OAuthMcpServer:
         self.log_path = folder / f"oauth-mcp-{self.port}.log"
         self.cors = cors
         self.token_lifetime_s = token_lifetime_s
+        self.auth = auth
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -583,6 +589,7 @@ class OAuthMcpServer:
         log = self.log_path.open("ab")
         args = ["--port", str(self.port), "--state-file", str(self.state_file)]
         args += ["--token-lifetime", str(self.token_lifetime_s), *([] if self.cors else ["--no-cors"])]
+        args += [] if self.auth else ["--no-auth"]
         pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "tests.support.oauth_mcp_server", *args],
@@ -634,6 +641,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-file", type=Path, help="keep the state in this file across restarts")
     parser.add_argument("--token-lifetime", type=int, default=DEFAULT_TOKEN_LIFETIME_S, help="seconds")
     parser.add_argument("--no-cors", action="store_true", help="send no CORS headers at all")
+    parser.add_argument("--no-auth", action="store_true", help="a public server: no sign-in needed")
     options = parser.parse_args(argv)
     app = create_app(
         options.port,
@@ -641,6 +649,7 @@ def main(argv: list[str] | None = None) -> None:
         state_file=options.state_file,
         token_lifetime_s=options.token_lifetime,
         cors=not options.no_cors,
+        auth=not options.no_auth,
     )
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
 
