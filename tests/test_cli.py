@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,8 @@ def test_serve_on_a_busy_port_fails_clearly(app_copy: Path, tmp_path: Path) -> N
             text=True,
             timeout=30,
             check=False,
+            # Its default workspace database is in the user's data folder: never this user's real one.
+            env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")},
         )
     assert proc.returncode == 1
     assert f"Error: cannot listen on 127.0.0.1:{port}" in proc.stderr
