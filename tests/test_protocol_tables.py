@@ -72,4 +72,4 @@ def test_every_side_uses_the_same_error_codes(browser_tables: dict[str, Any]) ->
 
 def test_the_workspace_refuses_by_policy_with_the_routers_code(browser_tables: dict[str, Any]) -> None:
     """The workspace (satchel/workspace/server.py) and the browser's router deny a call with the same code."""
-    assert jsonrpc.DENIED_BY_POLICY == browser_tables["codes"]["DENIED_BY_POLICY"]
+    assert browser_tables["codes"]["DENIED_BY_POLICY"] == jsonrpc.DENIED_BY_POLICY
