@@ -185,6 +185,8 @@ def _page_headers(pending: PendingRequest) -> Mapping[str, str]:
         "Content-Security-Policy": (
             f"default-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
         ),
+        # The site's `no-referrer` would make the browser send `Origin: null` with the form, and the origin is checked.
+        "Referrer-Policy": "same-origin",
     }
 
 

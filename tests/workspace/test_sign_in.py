@@ -5,16 +5,20 @@ are bound to the workspace's URL; each user sees only their own notes; a revoked
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mcp.server.auth.routes import AUTHORIZATION_PATH
 from starlette.testclient import TestClient
 
 from satchel.policy import Policy
 from satchel.server import ServeError, create_app
 from satchel.workspace.accounts import AccountStore
+from satchel.workspace.authorization import SIGN_IN_PATH
 from satchel.workspace.grants import GrantStore
 from tests.workspace.oauth_flow import (
     CALLBACK,
@@ -280,3 +284,14 @@ def test_an_anonymous_workspace_needs_no_token_and_uses_the_local_users_notes(
 def test_a_workspace_must_be_told_whether_it_is_anonymous(tmp_path: Path, db_path: Path) -> None:
     with pytest.raises(ServeError, match="public URL"):
         create_app(site(tmp_path), db_path=db_path)
+
+
+def test_the_service_worker_leaves_the_sign_in_pages_to_the_server() -> None:
+    """Navigations on the app's origin get the app's shell from the service worker, except these (app/sw/precache.js
+    `SERVER_PAGES`): the authorization endpoint and the sign-in page, which only the server can answer."""
+    module = (Path(__file__).resolve().parents[2] / "app" / "sw" / "precache.js").as_uri()
+    script = "const m = await import(process.argv[1]); console.log(JSON.stringify(m.SERVER_PAGES));"
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script, module], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == [AUTHORIZATION_PATH, SIGN_IN_PATH]
