@@ -13,7 +13,8 @@ The issuer is the site's origin as devices reach it (`satchel serve` derives it 
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import urlencode
+import json
+from urllib.parse import parse_qs, urlencode
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -28,12 +29,15 @@ from mcp.server.auth.provider import (
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel.workspace.grants import GrantError, GrantStore
 
 #: The one scope: read and write your own notes.
 NOTES_SCOPE = "notes"
 SIGN_IN_PATH = "/workspace/sign-in"
+#: The largest `/token` request read to check its `resource` (a token request is a few hundred bytes).
+MAX_TOKEN_REQUEST_BYTES = 64 * 1024
 
 
 def same_resource(a: str, b: str) -> bool:
@@ -125,3 +129,57 @@ class WorkspaceAuthProvider(OAuthAuthorizationServerProvider[AuthorizationCode, 
         if grant is not None:
             with contextlib.suppress(GrantError):  # revoked meanwhile: nothing left to do
                 self.grants.revoke(grant)
+
+
+class TokenResourceCheck:
+    """Around the SDK's `/token`: a request naming a `resource` other than the workspace's gets `invalid_target`
+    (RFC 8707 §2), since the SDK does not hand the token request's `resource` to the provider. Every token this
+    server issues is for the workspace's URL only; this makes a client that asks for another audience hear so."""
+
+    def __init__(self, app: ASGIApp, resource_url: str) -> None:
+        self.app = app
+        self.resource_url = resource_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += bytes(message.get("body", b""))
+            if len(body) > MAX_TOKEN_REQUEST_BYTES:
+                await _json_error(
+                    send,
+                    413,
+                    "invalid_request",
+                    f"a token request is at most {MAX_TOKEN_REQUEST_BYTES} bytes",
+                )
+                return
+            if not message.get("more_body", False):
+                break
+        requested = parse_qs(body.decode("utf-8", "replace")).get("resource", [])
+        if any(not same_resource(resource, self.resource_url) for resource in requested):
+            await _json_error(
+                send, 400, "invalid_target", f"this server issues tokens for {self.resource_url} only"
+            )
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _json_error(send: Send, status: int, error: str, description: str) -> None:
+    body = json.dumps({"error": error, "error_description": description}).encode()
+    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

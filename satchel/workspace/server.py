@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.routes import TOKEN_PATH
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
@@ -48,7 +49,7 @@ from satchel.policy import Policy
 from satchel.tools.jsonrpc import DENIED_BY_POLICY, INTERNAL_ERROR
 from satchel.workspace.accounts import AccountStore
 from satchel.workspace.accounts_schema import LOCAL_USER_ID
-from satchel.workspace.authorization import WorkspaceAuthProvider, auth_settings
+from satchel.workspace.authorization import TokenResourceCheck, WorkspaceAuthProvider, auth_settings
 from satchel.workspace.grants import GrantStore
 from satchel.workspace.notes import (
     MAX_BODY,
@@ -327,9 +328,11 @@ def create_workspace(
         json_response=json_response,
         transport_security=security,
     )
-    routes: list[BaseRoute] = [Route(path, app) for path in _paths_of(app)]
+    routes: list[BaseRoute] = [Route(path, app) for path in _paths_of(app) if path != TOKEN_PATH]
     if accounts is not None and grants is not None and public_url is not None:
-        routes += sign_in_routes(accounts, grants, issuer_url=public_url.rstrip("/"))
+        issuer = public_url.rstrip("/")
+        routes.append(Route(TOKEN_PATH, TokenResourceCheck(app, issuer + DEFAULT_PATH)))
+        routes += sign_in_routes(accounts, grants, issuer_url=issuer)
     return Workspace(server=server, store=store, routes=routes, accounts=accounts, grants=grants)
 
 

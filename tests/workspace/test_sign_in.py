@@ -171,6 +171,19 @@ def test_a_token_for_another_resource_is_refused(client: TestClient, db_path: Pa
     refused = authorize(client, client_id, challenge, resource="http://127.0.0.1:8470/mcp/other")
     assert refused.status_code == 302 and "error=invalid_target" in refused.headers["location"]
 
+    verifier, challenge = pkce()
+    form = open_sign_in(client, client_id, challenge)
+    code = code_from(submit(client, form, "alice", PASSWORD))
+    other = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "client_id": client_id,
+    }
+    other |= {"code_verifier": verifier, "resource": "https://elsewhere.example/mcp"}
+    asked_elsewhere = client.post("/token", data=other)
+    assert asked_elsewhere.status_code == 400 and asked_elsewhere.json()["error"] == "invalid_target"
+
     tokens = sign_in(client, "alice", PASSWORD)
     grants = GrantStore(db_path)
     try:
