@@ -214,6 +214,9 @@ def sign_in_html(
     """The page: who asks for what, the name and password fields, Allow and Deny."""
     scopes = ", ".join(pending.params.scopes or [])
     resource = html.escape(pending.params.resource or "")
+    back = urlsplit(str(pending.params.redirect_uri))
+    # Registration is open, so the name is whatever the client chose: where the browser goes next is what to check.
+    returns_to = html.escape(f"{back.scheme}://{back.netloc}")
     alert = f'<p id="error" role="alert">{html.escape(error)}</p>' if error else ""
     return f"""<!doctype html>
 <html lang="en">
@@ -223,7 +226,9 @@ def sign_in_html(
 <main>
 <h1>Sign in to the workspace</h1>
 <p><strong id="client-name">{html.escape(client_name)}</strong> asks to use your notes
-(<span id="scopes">{html.escape(scopes)}</span>) on <span id="resource">{resource}</span>.</p>
+(<span id="scopes">{html.escape(scopes)}</span>) on <span id="resource">{resource}</span>.
+After signing in you go back to <strong id="returns-to">{returns_to}</strong>: sign in only if that is the app you
+started from.</p>
 {alert}
 <form method="post" action="{SIGN_IN_PATH}">
 <input type="hidden" name="request" value="{html.escape(request_id)}">

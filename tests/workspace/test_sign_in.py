@@ -95,6 +95,7 @@ def test_a_device_signs_in_through_the_form_and_its_token_reaches_the_notes(clie
     assert "Alice&#x27;s phone" in form.text or "Alice's phone" in form.text
     assert "default-src 'none'" in form.response.headers["content-security-policy"]
     assert "<script" not in form.text
+    assert f'<strong id="returns-to">{ORIGIN}</strong>' in form.text, "the page names where the code goes"
 
     wrong = form_of(submit(client, form, "alice", "wrong password"))
     assert wrong.response.status_code == 400
