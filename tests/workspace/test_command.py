@@ -12,6 +12,7 @@ from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import AnyUrl
 
 from satchel.cli import main
+from satchel.server import workspace_public_url
 from satchel.workspace.accounts import AccountStore
 from satchel.workspace.grants import GrantStore
 from satchel.workspace.notes import NoteStore
@@ -208,3 +209,19 @@ def test_serve_accepts_anonymous_on_loopback(tmp_path: Path) -> None:
         "--workspace-anonymous",
     )
     assert_one_line_error(result, "no built app")
+
+
+@pytest.mark.parametrize(
+    ("host", "tls", "public_url", "issuer"),
+    [
+        ("127.0.0.1", False, None, "http://127.0.0.1:8470"),
+        ("::1", False, None, "http://[::1]:8470"),
+        ("192.168.1.20", True, None, "https://192.168.1.20:8470"),
+        ("0.0.0.0", False, "https://Satchel.Example.org/", "https://satchel.example.org"),
+        ("127.0.0.1", False, "http://localhost:9000", "http://localhost:9000"),
+    ],
+)
+def test_the_workspace_issuer_comes_from_host_and_port_or_the_public_url(
+    host: str, tls: bool, public_url: str | None, issuer: str
+) -> None:
+    assert workspace_public_url(host, 8470, tls=tls, public_url=public_url) == issuer
