@@ -42,7 +42,10 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from satchel import __version__
 from satchel.policy import Policy
@@ -328,12 +331,37 @@ def create_workspace(
         json_response=json_response,
         transport_security=security,
     )
-    routes: list[BaseRoute] = [Route(path, app) for path in _paths_of(app) if path != TOKEN_PATH]
+    routes: list[Route] = [Route(path, app) for path in _paths_of(app) if path != TOKEN_PATH]
     if accounts is not None and grants is not None and public_url is not None:
         issuer = public_url.rstrip("/")
         routes.append(Route(TOKEN_PATH, TokenResourceCheck(app, issuer + DEFAULT_PATH)))
         routes += sign_in_routes(accounts, grants, issuer_url=issuer)
-    return Workspace(server=server, store=store, routes=routes, accounts=accounts, grants=grants)
+    # The MCP endpoint checks Host and Origin itself; the authorization server's endpoints and the sign-in page get
+    # the same Host check (their CORS endpoints are meant for other origins, so not the Origin one).
+    checked: list[BaseRoute] = [
+        Route(route.path, HostCheck(route.app, allowed_hosts), methods=route.methods) for route in routes
+    ]
+    return Workspace(server=server, store=store, routes=checked, accounts=accounts, grants=grants)
+
+
+class HostCheck:
+    """421 for a request whose Host is not one of `allowed_hosts` (`name:port`, or `name:*` for any port): against
+    DNS rebinding, a page of another site whose name now points at this server."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.exact = frozenset(host for host in allowed_hosts if not host.endswith(":*"))
+        self.any_port = tuple(host[:-1] for host in allowed_hosts if host.endswith(":*"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = Headers(scope=scope).get("host", "")
+            if host not in self.exact and not (
+                host.startswith(self.any_port) and host.rpartition(":")[2].isdigit()
+            ):
+                await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def signed_in_user() -> int:

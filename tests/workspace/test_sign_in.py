@@ -309,3 +309,19 @@ def test_the_service_worker_leaves_the_sign_in_pages_to_the_server() -> None:
         ["node", "--input-type=module", "-e", script, module], capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout) == [AUTHORIZATION_PATH, SIGN_IN_PATH]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-protected-resource/mcp/workspace",
+        "/workspace/sign-in?request=x",
+        "/authorize",
+    ],
+)
+def test_the_sign_in_endpoints_refuse_a_foreign_host_against_dns_rebinding(
+    client: TestClient, path: str
+) -> None:
+    assert client.get(path, headers={"Host": "evil.example:8470"}).status_code == 421
+    assert client.get(path).status_code != 421
