@@ -3,7 +3,7 @@
 Four things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
 MIME types, no caching of the service worker; Range requests come from Starlette's FileResponse), the registry API
 (`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), the workspace
-MCP server (`/mcp/workspace`), and the relay to remote MCP servers that send no CORS headers (`/relay`,
+MCP server (`/mcp/workspace`, with its OAuth sign-in: satchel/workspace/authorization.py), and the relay to remote MCP servers that send no CORS headers (`/relay`,
 satchel/relay.py). With `--reload`, the app folder is watched and rebuilt into the served folder on
 every change, so a browser sees the new build through its normal update flow.
 """

@@ -233,6 +233,7 @@ def test_a_revoked_device_gets_401_and_cannot_refresh(client: TestClient, db_pat
     try:
         [grant] = grants.grants()
         assert (grant.user, grant.client_name) == ("alice", "Kitchen tablet")
+        assert grant.last_used_at is not None, "the request above used it"
         grants.revoke(grant.id)
     finally:
         grants.close()
