@@ -20,12 +20,16 @@ models: setup
 build: models
 	$(SATCHEL) build --models-dir $(MODELS_DIR) $(addprefix --model ,$(MODELS))
 
+# On a loopback HOST the workspace is anonymous (notes of the built-in local user, no sign-in), for a quick start on
+# your own machine; on any other HOST users sign in (`satchel workspace users add NAME`), and HTTPS is needed.
+WORKSPACE_ACCESS = $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),--workspace-anonymous)
+
 serve: build
-	$(SATCHEL) serve --host $(HOST) --port $(PORT)
+	$(SATCHEL) serve --host $(HOST) --port $(PORT) $(WORKSPACE_ACCESS)
 
 # Rebuilds on every change under app/ (with the options of the last build: the WASM servers and models).
 dev: build
-	$(SATCHEL) serve --host $(HOST) --port $(PORT) --reload
+	$(SATCHEL) serve --host $(HOST) --port $(PORT) --reload $(WORKSPACE_ACCESS)
 
 test: setup
 	scripts/check.sh

@@ -153,7 +153,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="satchel-bench-") as tmp:
         site = BuiltSite(Path(tmp))
         site.build()
-        server = ServerProcess(site.dist_dir, Path(tmp) / "server.log", Path(tmp) / "workspace.db")
+        server = ServerProcess(
+            site.dist_dir, Path(tmp) / "server.log", Path(tmp) / "workspace.db", anonymous_workspace=True
+        )
         server.start()
         try:
             startups, native_latencies = native_runs(args.runs, args.calls)

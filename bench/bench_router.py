@@ -86,7 +86,9 @@ def main() -> None:
         root = Path(tmp)
         site = BuiltSite(root)
         site.build()
-        server = ServerProcess(site.dist_dir, root / "server.log", root / "workspace.db")
+        server = ServerProcess(
+            site.dist_dir, root / "server.log", root / "workspace.db", anonymous_workspace=True
+        )
         server.start()
         try:
             with sync_playwright() as pw:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,15 +14,11 @@ from satchel.models.commands import COMMANDS as MODEL_COMMANDS
 from satchel.models.commands import models_dir_option
 from satchel.models.tiny import make_tiny as make_tiny_command
 from satchel.wasm.command import wasm as wasm_command
+from satchel.workspace.command import default_db_path
+from satchel.workspace.command import workspace as workspace_command
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
-
-
-def default_db_path() -> Path:
-    """Where the workspace keeps its notes unless told otherwise ($XDG_DATA_HOME/satchel/workspace.db)."""
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return data_home / "satchel" / "workspace.db"
 
 
 @click.group()
@@ -185,6 +180,19 @@ def _model_files(options: tuple[str, ...], models_dir: Path | None) -> dict[str,
     default=None,
     help="SQLite file of the workspace's notes (default: satchel/workspace.db in the user's data folder).",
 )
+@click.option(
+    "--workspace-anonymous",
+    is_flag=True,
+    help="Let anyone who reaches the workspace use it without signing in, as the built-in local user. Only with a "
+    "loopback --host (127.0.0.1, ::1, localhost); without it, users sign in (`satchel workspace users add`).",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    metavar="ORIGIN",
+    help="The origin devices reach this server at, when it is not --host:--port (behind a TLS proxy, or a LAN "
+    "name), e.g. https://satchel.example.org: the workspace's sign-in issuer and resource URL derive from it.",
+)
 @click.option("--upstream", "upstreams", multiple=True, help="Base URL of another MCP registry to merge in.")
 @click.option(
     "--allowed-host",
@@ -230,6 +238,8 @@ def serve(
     port: int,
     reload_app: Path | None,
     db_path: Path | None,
+    workspace_anonymous: bool,
+    public_url: str | None,
     upstreams: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
     oauth_client_id: str | None,
@@ -265,6 +275,8 @@ def serve(
             port=port,
             reload_app=reload_app,
             db_path=db_path or default_db_path(),
+            workspace_anonymous=workspace_anonymous,
+            public_url=public_url,
             upstreams=upstreams,
             allowed_hosts=allowed_hosts,
             certfile=certfile,
@@ -291,6 +303,7 @@ def models() -> None:
 
 main.add_command(wasm_command)
 main.add_command(bundle_command)
+main.add_command(workspace_command)
 models.add_command(make_tiny_command)
 
 for model_command in MODEL_COMMANDS:

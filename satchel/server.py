@@ -2,10 +2,10 @@
 
 Four things on one origin: the static site (with the headers the PWA depends on: cross-origin isolation, CSP,
 MIME types, no caching of the service worker; Range requests come from Starlette's FileResponse), the registry API
-(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), the workspace
-MCP server (`/mcp/workspace`), and the relay to remote MCP servers that send no CORS headers (`/relay`,
-satchel/relay.py). With `--reload`, the app folder is watched and rebuilt into the served folder on
-every change, so a browser sees the new build through its normal update flow.
+(`/v0.1/servers`: the local servers of the build, the workspace, and any upstream registries), the workspace MCP
+server (`/mcp/workspace`, with its OAuth sign-in: satchel/workspace/authorization.py), and the relay to remote MCP
+servers that send no CORS headers (`/relay`, satchel/relay.py). With `--reload`, the app folder is watched and
+rebuilt into the served folder on every change, so a browser sees the new build through its normal update flow.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import logging
 import mimetypes
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 import uvicorn
@@ -39,6 +41,8 @@ from satchel.relay import Relay, RelayConfig
 from satchel.security import MIME_TYPES, cache_control_for
 from satchel.served_policy import ServedPolicy
 from satchel.workspace import create_workspace
+from satchel.workspace.server import DEFAULT_PATH as WORKSPACE_PATH
+from satchel.workspace.server import WORKSPACE_NAME
 
 if TYPE_CHECKING:
     from satchel.build.inputs import BuildInputs
@@ -88,10 +92,6 @@ class SiteFiles(StaticFiles):
         return await super().get_response(path, scope)
 
 
-WORKSPACE_NAME = "io.satchel/workspace"
-WORKSPACE_PATH = "/mcp/workspace"
-
-
 def workspace_document() -> dict[str, Any]:
     return remote_server(
         WORKSPACE_NAME,
@@ -126,18 +126,66 @@ def default_allowed_hosts(host: str, port: int) -> list[str]:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a --host value) is this machine only: `localhost` or a loopback address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def workspace_public_url(host: str, port: int, *, tls: bool, public_url: str | None) -> str:
+    """The workspace's issuer: the site's origin as devices reach it. `public_url` when given (a proxy's or a LAN
+    name's origin), else `--host`/`--port`. Stable: it never depends on a request's Host header. Plain http only
+    for a loopback name, since OAuth 2.1 sends passwords and tokens only over TLS."""
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise ServeError(
+                f"--public-url {public_url!r} is not an origin: give scheme://host[:port] with no path, "
+                "e.g. https://satchel.example.org"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ServeError(f"--public-url {public_url!r} must not carry credentials, a query or a fragment")
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ServeError(
+                f"--public-url {public_url!r}: workspace sign-in needs https on any name but localhost "
+                "(serve with --certfile/--keyfile, or behind a TLS proxy)"
+            )
+        return origin
+    if host in ("0.0.0.0", "::", ""):
+        raise ServeError(
+            f"--host {host or repr(host)} listens on every address, so the workspace cannot tell at which URL devices "
+            "sign in: give it with --public-url https://NAME[:PORT]"
+        )
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    origin = f"{'https' if tls else 'http'}://{shown}:{port}"
+    if not tls and not is_loopback(host):
+        raise ServeError(
+            f"the workspace at {origin} would take passwords over plain http: serve with --certfile/--keyfile, or "
+            "behind a TLS proxy with --public-url https://NAME"
+        )
+    return origin
+
+
 def create_app(
     dist_dir: Path,
     *,
     reload: BuildInputs | None = None,
     db_path: Path | None = None,
+    workspace_url: str | None = None,
+    workspace_anonymous: bool = False,
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = ("127.0.0.1:*", "localhost:*"),
     oauth_client_id: str | None = None,
     relay: RelayConfig | None = None,
 ) -> Starlette:
     """The ASGI app serving `dist_dir`, the registry API, (with `db_path`) the workspace and (with `relay`) the
-    relay.
+    relay. The workspace signs users in at `workspace_url` (its public origin, see `workspace_public_url`), or with
+    `workspace_anonymous` lets anyone in as the local user (the caller checks that it listens on loopback only).
 
     With `reload`, its app folder (and policy and model files) are watched and rebuilt into `dist_dir` on every
     change.
@@ -155,9 +203,17 @@ def create_app(
     relay_endpoint = Relay(relay, policy=served_policy.current) if relay is not None else None
     workspace = None
     if db_path is not None:
+        if not workspace_anonymous and workspace_url is None:
+            raise ServeError("the workspace needs its public URL to sign users in, or to be anonymous")
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
-            workspace = create_workspace(db_path, allowed_hosts=allowed_hosts)
+            workspace = create_workspace(
+                db_path,
+                allowed_hosts=allowed_hosts,
+                public_url=None if workspace_anonymous else workspace_url,
+                anonymous=workspace_anonymous,
+                policy=served_policy.current,
+            )
         except (OSError, ValueError) as exc:
             raise ServeError(f"cannot open the workspace database {db_path}: {exc}") from exc
     try:
@@ -180,7 +236,7 @@ def create_app(
     dist_dir.mkdir(parents=True, exist_ok=True)
     routes: list[BaseRoute] = [*registry, client_metadata_route(oauth_client_id)]
     if workspace is not None:
-        routes.append(workspace.route(WORKSPACE_PATH))
+        routes.extend(workspace.routes)
     if relay_endpoint is not None:
         routes.append(relay_endpoint.route())
     routes.append(Mount("/", app=SiteFiles(directory=dist_dir, html=True, check_dir=False), name="site"))
@@ -240,6 +296,8 @@ def run_server(
     port: int,
     reload_app: Path | None = None,
     db_path: Path | None = None,
+    workspace_anonymous: bool = False,
+    public_url: str | None = None,
     upstreams: Sequence[str] = (),
     allowed_hosts: Sequence[str] = (),
     certfile: Path | None = None,
@@ -248,7 +306,18 @@ def run_server(
     relay: RelayConfig | None = None,
 ) -> None:
     """Serve until interrupted, printing the URL to open; over TLS with `certfile`/`keyfile` (checked by the CLI);
-    with `relay`, the relay too."""
+    with `relay`, the relay too. The workspace signs users in at `public_url` (default: from `host` and `port`), or,
+    with `workspace_anonymous` and only on a loopback `host`, lets anyone on this machine in as the local user."""
+    workspace_url = None
+    if db_path is not None:
+        if workspace_anonymous:
+            if not is_loopback(host):
+                raise ServeError(
+                    f"--workspace-anonymous is only for a workspace on this machine, not on --host {host}: "
+                    "drop it and sign in (see `satchel workspace users add`)"
+                )
+        else:
+            workspace_url = workspace_public_url(host, port, tls=certfile is not None, public_url=public_url)
     reload = None
     if reload_app is not None:
         if not reload_app.is_dir():
@@ -257,10 +326,14 @@ def run_server(
         if reload.options():
             click.echo(f"rebuilding with the options of the last build: {reload.options()}")
     hosts = [*default_allowed_hosts(host, port), *allowed_hosts]
+    if workspace_url is not None and urlsplit(workspace_url).netloc not in hosts:
+        hosts.append(urlsplit(workspace_url).netloc)
     app = create_app(
         dist_dir,
         reload=reload,
         db_path=db_path,
+        workspace_url=workspace_url,
+        workspace_anonymous=workspace_anonymous,
         upstreams=upstreams,
         allowed_hosts=hosts,
         oauth_client_id=oauth_client_id,
@@ -271,6 +344,12 @@ def run_server(
     click.echo(f"Satchel is served at {scheme}://{shown_host}:{port}/ (Ctrl+C to stop)")
     if db_path is not None:
         click.echo(f"workspace notes: {db_path}")
+        if workspace_anonymous:
+            click.echo("workspace: anonymous (anyone on this machine uses the local user's notes)")
+        else:
+            click.echo(
+                f"workspace: users sign in at {workspace_url} (add them with `satchel workspace users add`)"
+            )
     config = uvicorn.Config(
         app,
         host=host,

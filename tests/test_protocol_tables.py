@@ -68,3 +68,8 @@ def test_every_side_uses_the_same_error_codes(browser_tables: dict[str, Any]) ->
     assert {name: browser_tables["codes"][CODE_NAMES[name]] for name in CODE_NAMES} == python
     # The browser's own codes (the router's answers) do not collide with the shared ones.
     assert len(set(browser_tables["codes"].values())) == len(browser_tables["codes"])
+
+
+def test_the_workspace_refuses_by_policy_with_the_routers_code(browser_tables: dict[str, Any]) -> None:
+    """The workspace (satchel/workspace/server.py) and the browser's router deny a call with the same code."""
+    assert browser_tables["codes"]["DENIED_BY_POLICY"] == jsonrpc.DENIED_BY_POLICY

@@ -22,6 +22,12 @@ const MANIFEST_KEY = "/__satchel__/precache-manifest.json";
 // Stored before the manifest: the build's bundle release (or null), which later installs compare against.
 const RELEASE_KEY = "/__satchel__/release.json";
 const PARALLEL_DOWNLOADS = 6;
+/**
+ * Pages of this origin that the server renders, never the app: the workspace's OAuth authorization endpoint and its
+ * sign-in page (satchel/workspace/authorization.py; tests/workspace/test_sign_in.py checks the two agree). A
+ * navigation to one goes to the network; every other navigation gets the app's shell.
+ */
+export const SERVER_PAGES = Object.freeze(["/authorize", "/workspace/sign-in"]);
 
 /** A file of the build that cannot be had with the bytes its manifest names (a changed copy, a failed refetch). */
 export class PrecacheError extends Error {}
@@ -108,7 +114,8 @@ export class Precache {
   }
 
   /**
-   * The response for a request this build can answer (its files, and navigations to the shell), else null.
+   * The response for a request this build can answer (its files, and navigations to the shell but for SERVER_PAGES),
+   * else null.
    * @param {Request} request
    * @returns {Promise<Response> | null}
    */
@@ -118,7 +125,7 @@ export class Precache {
     if (url.origin !== self.location.origin) return null;
     const path = url.pathname === "/" ? this.shellUrl : url.pathname;
     if (this.byUrl.has(path)) return this.#fromCache(path);
-    if (request.mode === "navigate") return this.#fromCache(this.shellUrl);
+    if (request.mode === "navigate" && !SERVER_PAGES.includes(url.pathname)) return this.#fromCache(this.shellUrl);
     return null;
   }
 

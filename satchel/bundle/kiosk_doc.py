@@ -43,10 +43,14 @@ def kiosk_doc(spec: BundleSpec) -> str:
         port = urlsplit(spec.api_base).port
         api = f"""Both configs pass `/mcp/` and `/v0.1/` (the workspace and the registry API) to `satchel serve` at
 {spec.api_base}, unbuffered (nginx resolves that host name when it starts). Run it next to the web server,
-accepting the app's own address:
+on loopback, accepting the app's own address:
 
       satchel serve --dist {root}/dist --host 127.0.0.1 --port {port} --allowed-host {netloc} \\
-          --db /var/lib/satchel/workspace.db
+          --workspace-anonymous --db /var/lib/satchel/workspace.db
+
+The proxy passes only those two paths, not the workspace's sign-in, so the workspace behind it is anonymous: its
+notes belong to one built-in local user, and whoever reaches this web server can read and write them. Keep the web
+server on the device (or on a network you trust with those notes).
 """
     relay = ""
     if spec.relay_routes:

@@ -19,6 +19,8 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+#: Satchel's own: a call the site's managed policy does not allow (app/common/protocol.js `DENIED_BY_POLICY`).
+DENIED_BY_POLICY = -32011
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects a message may have, counting the message object itself.

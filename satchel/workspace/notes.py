@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from satchel.workspace.accounts_schema import ACCOUNTS_SCHEMA, LOCAL_USER_ID
+
 MAX_TITLE = 200
 MAX_BODY = 100_000
 MAX_TAGS = 20
@@ -71,6 +73,9 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES ('delete', old.id, old.title, old.body, old.tags);
     END;
     """,
+    # Notes belong to a user (the built-in local one for every note saved before), idempotency keys are scoped per
+    # user, and the workspace's OAuth authorization server keeps its users, clients, codes and tokens here.
+    ACCOUNTS_SCHEMA,
 )
 
 _WORD = re.compile(r"\w+")
@@ -100,45 +105,62 @@ class SearchHit:
     snippet: str
 
 
+def open_database(path: Path) -> sqlite3.Connection:
+    """A connection to the workspace file at `path` (created if missing), its schema migrated to the latest version.
+
+    The notes, the users and the OAuth records each hold their own connection (WAL: readers never wait) and lock.
+    """
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA journal_mode = WAL")
+    current = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if current > len(MIGRATIONS):
+        db.close()
+        raise NoteError(
+            f"{path} has notes schema {current}, newer than this Satchel knows ({len(MIGRATIONS)}); "
+            "upgrade Satchel or use another --db file"
+        )
+    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        try:
+            db.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {version}; COMMIT;")
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            db.close()
+            raise
+    return db
+
+
 class NoteStore:
-    """The notes database. Safe to share between threads: one connection, one lock."""
+    """The notes database. Safe to share between threads: one connection, one lock.
+
+    Every note belongs to a user (`user`, the built-in local user unless given): one user's notes, keys and
+    searches never see another's.
+    """
 
     def __init__(self, path: Path | str, *, search_time_limit: float = SEARCH_TIME_LIMIT) -> None:
         self.path = Path(path)
         self.search_time_limit = search_time_limit
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._migrate()
+        self._db = open_database(self.path)
 
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
-        current = self.schema_version
-        if current > len(MIGRATIONS):
-            self._db.close()
-            raise NoteError(
-                f"{self.path} has notes schema {current}, newer than this Satchel knows ({len(MIGRATIONS)}); "
-                "upgrade Satchel or use another --db file"
-            )
-        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            try:
-                self._db.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {version}; COMMIT;")
-            except sqlite3.Error:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def save(
-        self, title: str, body: str, tags: Sequence[str] = (), key: str | None = None
+        self,
+        title: str,
+        body: str,
+        tags: Sequence[str] = (),
+        key: str | None = None,
+        *,
+        user: int = LOCAL_USER_ID,
     ) -> tuple[Note, bool]:
         """Save a note; return it and whether it is new. The same key (or, without one, the same content)
         returns the note saved first; the same key with other content raises `IdempotencyConflict`."""
@@ -147,26 +169,29 @@ class NoteStore:
         with self._lock, _transaction(self._db):
             if key is not None:
                 row = self._db.execute(
-                    "SELECT note_id, content_sha256 FROM idempotency_keys WHERE key = ?", (key,)
+                    "SELECT note_id, content_sha256 FROM idempotency_keys WHERE user_id = ? AND key = ?",
+                    (user, key),
                 ).fetchone()
                 if row is not None:
                     return self._replayed(key, row["note_id"], row["content_sha256"], digest), False
             else:
                 row = self._db.execute(
-                    "SELECT * FROM notes WHERE content_sha256 = ? ORDER BY id LIMIT 1", (digest,)
+                    "SELECT * FROM notes WHERE user_id = ? AND content_sha256 = ? ORDER BY id LIMIT 1",
+                    (user, digest),
                 ).fetchone()
                 if row is not None:
                     return _note(row), False
             now = _now()
             cursor = self._db.execute(
-                "INSERT INTO notes (title, body, tags, content_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
-                (title, body, json.dumps(clean_tags, ensure_ascii=False), digest, now),
+                "INSERT INTO notes (title, body, tags, content_sha256, created_at, user_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (title, body, json.dumps(clean_tags, ensure_ascii=False), digest, now, user),
             )
             note_id = int(cursor.lastrowid or 0)
             if key is not None:
                 self._db.execute(
-                    "INSERT INTO idempotency_keys (key, note_id, content_sha256, created_at) VALUES (?, ?, ?, ?)",
-                    (key, note_id, digest, now),
+                    "INSERT INTO idempotency_keys (user_id, key, note_id, content_sha256, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (user, key, note_id, digest, now),
                 )
             return Note(note_id, title, body, tuple(clean_tags), now), True
 
@@ -184,24 +209,28 @@ class NoteStore:
             )
         return _note(row)
 
-    def get(self, note_id: int) -> Note | None:
+    def get(self, note_id: int, *, user: int = LOCAL_USER_ID) -> Note | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT * FROM notes WHERE id = ? AND user_id = ?", (note_id, user)
+            ).fetchone()
         return None if row is None else _note(row)
 
-    def page(self, limit: int = 20, cursor: str | None = None) -> tuple[list[Note], str | None]:
+    def page(
+        self, limit: int = 20, cursor: str | None = None, *, user: int = LOCAL_USER_ID
+    ) -> tuple[list[Note], str | None]:
         """Notes newest first, `limit` at a time; the second value is the cursor of the next page, if any."""
         before = _decode_cursor(cursor) if cursor else None
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM notes WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-                (before, before, limit + 1),
+                "SELECT * FROM notes WHERE user_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+                (user, before, before, limit + 1),
             ).fetchall()
         notes = [_note(row) for row in rows[:limit]]
         next_cursor = _encode_cursor(notes[-1].id) if len(rows) > limit else None
         return notes, next_cursor
 
-    def search(self, text: str, limit: int = 20) -> list[SearchHit]:
+    def search(self, text: str, limit: int = 20, *, user: int = LOCAL_USER_ID) -> list[SearchHit]:
         """Notes matching every word of `text` (the last one as a prefix), best first, with marked snippets.
 
         `text` is never handed to FTS5 as query syntax: its words are quoted one by one, so quotes, `AND`,
@@ -221,8 +250,9 @@ class NoteStore:
                     "SELECT notes.*, highlight(notes_fts, 0, ?, ?) AS title_marked,"
                     " snippet(notes_fts, 1, ?, ?, ?, ?) AS body_snippet"
                     " FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid"
-                    " WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts, 4.0, 1.0, 2.0), notes.id DESC LIMIT ?",
-                    (*marks, *marks, SNIPPET_ELLIPSIS, SNIPPET_TOKENS, query, limit),
+                    " WHERE notes_fts MATCH ? AND notes.user_id = ?"
+                    " ORDER BY bm25(notes_fts, 4.0, 1.0, 2.0), notes.id DESC LIMIT ?",
+                    (*marks, *marks, SNIPPET_ELLIPSIS, SNIPPET_TOKENS, query, user, limit),
                 ).fetchall()
             except sqlite3.OperationalError as exc:
                 if "interrupted" not in str(exc):
@@ -235,10 +265,10 @@ class NoteStore:
                 self._db.set_progress_handler(None, 0)
         return [SearchHit(_note(row), row["title_marked"], row["body_snippet"]) for row in rows]
 
-    def delete(self, note_id: int) -> bool:
-        """Delete a note; False when there was none with that id (deleting twice is harmless)."""
+    def delete(self, note_id: int, *, user: int = LOCAL_USER_ID) -> bool:
+        """Delete a note; False when `user` has none with that id (deleting twice is harmless)."""
         with self._lock, _transaction(self._db):
-            cursor = self._db.execute("DELETE FROM notes WHERE id = ?", (note_id,))
+            cursor = self._db.execute("DELETE FROM notes WHERE id = ? AND user_id = ?", (note_id, user))
             return cursor.rowcount > 0
 
 

@@ -437,6 +437,8 @@ def test_kiosk_doc_says_how_to_run_the_workspace_behind_the_proxy(policy: Policy
         "satchel serve --dist /opt/satchel/dist --host 127.0.0.1 --port 8471 --allowed-host satchel.example.org"
         in (proxied)
     )
+    assert "--workspace-anonymous --db /var/lib/satchel/workspace.db" in proxied
+    assert "the workspace behind it is anonymous" in " ".join(proxied.split())
     static = kiosk_doc(BundleSpec(policy=policy, url=URL))
     assert "--allowed-host" not in static
     assert "there is no workspace" in static

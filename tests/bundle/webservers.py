@@ -116,6 +116,7 @@ class KioskDevice:
             self.install_dir / "dist",
             folder / "workspace.log",
             folder / "workspace.db",
+            anonymous_workspace=True,
             allowed_hosts=[f"localhost:{self.port}"],
             upstreams=upstreams,
         )

@@ -166,6 +166,7 @@ def main(argv: list[str]) -> int:
             Path(site),
             work / "serve.log",
             work / "workspace.db",
+            anonymous_workspace=True,
             # The suite's servers listen on localhost, which the relay refuses unless the operator allows it.
             extra_args=("--relay-allow-private", "--oauth-client-id", CIMD_CLIENT_ID),
         )

@@ -28,7 +28,9 @@ def site(tmp_path: Path) -> BuiltSite:
 
 
 def _serve(dist: Path, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
+    process = ServerProcess(
+        dist, tmp_path / "server.log", tmp_path / "workspace.db", anonymous_workspace=True
+    )
     process.start()
     yield process
     process.stop()
@@ -47,6 +49,7 @@ def relaying_server(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProcess]:
         site.dist_dir,
         tmp_path / "server.log",
         tmp_path / "workspace.db",
+        anonymous_workspace=True,
         extra_args=("--relay-allow-private",),
     )
     process.start()

@@ -177,7 +177,11 @@ def served_with_upstream(site: BuiltSite, tmp_path: Path) -> Iterator[ServerProc
     """`satchel serve` merging an upstream registry (on another port) that lists TEAM_NOTES."""
     with serve_registry([TEAM_NOTES]) as registry:
         process = ServerProcess(
-            site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db", upstreams=[registry]
+            site.dist_dir,
+            tmp_path / "server.log",
+            tmp_path / "workspace.db",
+            anonymous_workspace=True,
+            upstreams=[registry],
         )
         process.start()
         try:

@@ -173,7 +173,9 @@ def test_the_redaction_setting_is_kept_and_a_policy_that_requires_redaction_lock
     build_app(
         REPO / "app", managed_dist, node_modules=REPO / "node_modules", policy=parse_policy_toml(policy)
     )
-    managed = ServerProcess(managed_dist, tmp_path / "managed.log", tmp_path / "managed.db")
+    managed = ServerProcess(
+        managed_dist, tmp_path / "managed.log", tmp_path / "managed.db", anonymous_workspace=True
+    )
     managed.start()
     try:
         open_with_workspace_tools(page, managed.url)
@@ -238,7 +240,9 @@ def test_a_policy_that_allows_no_sync_keeps_notes_on_the_device(page: Page, tmp_
     dist = tmp_path / "local-only"
     policy = 'organization = "Riverside Clinic"\n[sync]\nremote_allowed = false\n'
     build_app(REPO / "app", dist, node_modules=REPO / "node_modules", policy=parse_policy_toml(policy))
-    local_only = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
+    local_only = ServerProcess(
+        dist, tmp_path / "server.log", tmp_path / "workspace.db", anonymous_workspace=True
+    )
     local_only.start()
     try:
         page.add_init_script(FAKE_SPEECH_SERVICE)
@@ -272,7 +276,7 @@ def test_when_the_local_language_model_fails_the_summary_is_extractive_and_says_
     sources = WasmServerSources(wasm_dir=built.path.parent, models={"llama": HashedFile.of(tiny_llama)})
     build_app(REPO / "app", dist, node_modules=REPO / "node_modules", wasm_sources=sources)
     (dist / "models" / tiny_llama.name).unlink()
-    site = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
+    site = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db", anonymous_workspace=True)
     site.start()
     try:
         page.add_init_script(FAKE_SPEECH_SERVICE)

@@ -126,7 +126,9 @@ def microphone(browser_type: BrowserType, speech: Path) -> Iterator[Browser]:
 
 @pytest.fixture
 def served(dist: Path, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(dist, tmp_path / "server.log", tmp_path / "workspace.db")
+    process = ServerProcess(
+        dist, tmp_path / "server.log", tmp_path / "workspace.db", anonymous_workspace=True
+    )
     process.start()
     yield process
     process.stop()

@@ -44,12 +44,15 @@ class ServerProcess:
         log_path: Path,
         db_path: Path,
         *,
+        anonymous_workspace: bool,
         allowed_hosts: Sequence[str] = (),
         upstreams: Sequence[str] = (),
         extra_args: Sequence[str] = (),
     ) -> None:
         self.dist_dir = dist_dir
         self.db_path = db_path
+        #: Whether anyone may use the workspace without signing in (`--workspace-anonymous`), or users sign in.
+        self.anonymous_workspace = anonymous_workspace
         #: Host names the workspace also accepts (a proxy's, such as a kiosk's nginx, which passes its own on).
         self.allowed_hosts = tuple(allowed_hosts)
         #: Registries whose servers `satchel serve` merges into its registry API (`--upstream`).
@@ -76,6 +79,7 @@ class ServerProcess:
                 str(self.port),
                 "--db",
                 str(self.db_path),
+                *(["--workspace-anonymous"] if self.anonymous_workspace else []),
                 *(arg for host in self.allowed_hosts for arg in ("--allowed-host", host)),
                 *(arg for url in self.upstreams for arg in ("--upstream", url)),
                 *self.extra_args,

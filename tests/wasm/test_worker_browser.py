@@ -62,7 +62,9 @@ def file_entry(dist: Path, source: Path, *, sha256: str | None = None) -> dict[s
 def served(tmp_path: Path) -> Iterator[tuple[BuiltSite, ServerProcess]]:
     site = BuiltSite(tmp_path)
     site.build()
-    process = ServerProcess(site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db")
+    process = ServerProcess(
+        site.dist_dir, tmp_path / "server.log", tmp_path / "workspace.db", anonymous_workspace=True
+    )
     process.start()
     yield site, process
     process.stop()

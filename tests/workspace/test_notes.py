@@ -166,3 +166,35 @@ def test_a_search_past_its_time_limit_is_stopped_and_the_store_stays_usable(tmp_
         assert store.save("after", "the lock was released")[1] is True
     finally:
         store.close()
+
+
+def test_notes_and_keys_saved_before_users_existed_go_to_the_local_user(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute(
+        "INSERT INTO notes (title, body, tags, content_sha256, created_at) VALUES ('Old', 'note', '[]', 'x', 'then')"
+    )
+    db.execute("INSERT INTO idempotency_keys VALUES ('old-key', 1, 'x', 'then')")
+    db.close()
+    store = NoteStore(path)
+    try:
+        [note] = store.page()[0]
+        assert note.title == "Old"
+        assert store.page(user=2) == ([], None)
+        # The key still replays for the local user, and is free for anyone else.
+        with pytest.raises(IdempotencyConflict):
+            store.save("Other", "content", key="old-key")
+        assert store.save("Other", "content", key="old-key", user=2)[1] is True
+    finally:
+        store.close()
+
+
+def test_one_users_key_and_content_never_touch_anothers(store: NoteStore) -> None:
+    mine, _ = store.save("Same", "content", key="k", user=1)
+    theirs, created = store.save("Same", "content", key="k", user=2)
+    assert created and theirs.id != mine.id
+    assert store.get(mine.id, user=2) is None
+    assert store.delete(mine.id, user=2) is False
+    assert [n.id for n in store.page(user=1)[0]] == [mine.id]
+    assert [hit.note.id for hit in store.search("same", user=2)] == [theirs.id]

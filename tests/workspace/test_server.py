@@ -51,10 +51,10 @@ def serve_workspace(db_path: Path) -> Iterator[RunningServer]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    workspace = create_workspace(db_path, allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}"])
-    app = Starlette(
-        routes=[workspace.route("/mcp/workspace")], lifespan=lambda app: _lifespan_of(workspace, app)
+    workspace = create_workspace(
+        db_path, allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}"], anonymous=True
     )
+    app = Starlette(routes=workspace.routes, lifespan=lambda app: _lifespan_of(workspace, app))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

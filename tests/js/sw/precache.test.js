@@ -123,6 +123,19 @@ describe("activate and respond", () => {
     assert.equal(precache.respond(request("/app.js", { method: "POST", body: "" })), null);
     assert.equal(precache.respond(new Request("https://elsewhere.test/app.js")), null);
   });
+
+  test("navigations get the shell, except to the pages the server renders itself (the workspace's sign-in)", async () => {
+    const files = { "/index.html": "<h1>shell</h1>" };
+    serve(files);
+    const precache = new Precache("build1", await build(files), "/index.html");
+    await precache.install();
+    // `new Request()` cannot make a navigation request: this is what respond() reads of one.
+    const navigation = (/** @type {string} */ path) =>
+      /** @type {Request} */ (/** @type {unknown} */ ({ method: "GET", mode: "navigate", url: `https://satchel.test${path}` }));
+    assert.equal(await (await precache.respond(navigation("/notes/today")))?.text(), "<h1>shell</h1>");
+    assert.equal(precache.respond(navigation("/authorize")), null);
+    assert.equal(precache.respond(navigation("/workspace/sign-in")), null);
+  });
 });
 
 /** A request for a path of the site, as a page makes it. @param {string} path */
