@@ -9,15 +9,25 @@ import { sendEnd, sendFailure } from "../common/port-protocol.js";
 const IDLE_STOP_MS = 5 * 60_000;
 /** Workers whose server blocks inside a call (a WASM reactor): cancelling means stopping the worker. */
 const BLOCKING_WORKERS = new Set(["wasi-server"]);
+/**
+ * How long any other worker (Pyodide, which stops a call between its steps) has to end a cancelled call before it is
+ * stopped too: a step that never returns must not hold the server for ever. The MCP client cancels a call that
+ * reaches its time limit, so this is also how a runaway call ends.
+ */
+const CANCEL_GRACE_MS = 5_000;
 
 /**
  * @typedef {{worker: Worker, kind: string, inflight: Map<any, MessagePort>, idleTimer: any}} HostedServer
  */
 
 export class WorkerPool {
-  /** @param {(status: {serverId: string, state: string, detail?: any}) => void} onStatus */
-  constructor(onStatus) {
+  /**
+   * @param {(status: {serverId: string, state: string, detail?: any}) => void} onStatus
+   * @param {{cancelGraceMs?: number}} [options]
+   */
+  constructor(onStatus, { cancelGraceMs = CANCEL_GRACE_MS } = {}) {
     this.onStatus = onStatus;
+    this.cancelGraceMs = cancelGraceMs;
     /** @type {Map<string, HostedServer>} */
     this.servers = new Map();
   }
@@ -49,6 +59,23 @@ export class WorkerPool {
       }
     };
     hosted.worker.postMessage({ type: "rpc", message }, [channel.port2]);
+    if (message.method === "notifications/cancelled") this.#stopUnlessCancelled(serverId, hosted, message.params?.requestId);
+  }
+
+  /**
+   * Stop the worker if the cancelled call is still running after the grace period (its answers go to the caller as
+   * an error that says so); the next call starts it afresh.
+   * @param {string} serverId
+   * @param {HostedServer} hosted
+   * @param {any} requestId
+   */
+  #stopUnlessCancelled(serverId, hosted, requestId) {
+    if (!hosted.inflight.has(requestId)) return;
+    setTimeout(() => {
+      if (this.servers.get(serverId) !== hosted || !hosted.inflight.has(requestId)) return;
+      const seconds = this.cancelGraceMs / 1000;
+      this.#stop(serverId, `the local server ${serverId} was restarted: a cancelled call did not stop within ${seconds} s`);
+    }, this.cancelGraceMs);
   }
 
   #ensure(serverId, config) {
