@@ -1,6 +1,7 @@
 """Bad input gets a clear error and the server keeps serving: invalid base64, audio that is not 16 kHz, a truncated
-model file, a prompt longer than the context, malformed JSON-RPC; and a cancelled call gets no response while
-the next one works. Each case runs on the native server and, through the worker's host code in node, on WASM."""
+model file, a prompt longer than the context, malformed or deeply nested JSON-RPC, huge values quoted in errors;
+and a cancelled call gets no response while the next one works. Each case runs on the native server and, through
+the worker's host code in node, on WASM."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.support.stdio_mcp import (
     run_wasm,
     tool_call,
 )
-from tests.wasm.conftest import TinyModels
+from tests.wasm.conftest import TinyModels, cpp_limit
 
 Runner = Callable[..., list[dict[str, Any]]]
 PLATFORMS = ["native", "wasm"]
@@ -172,6 +173,68 @@ def test_malformed_messages_get_json_rpc_errors(run: Runner, tiny_models: TinyMo
     assert unknown["code"] == -32602 and "generate, summarize, score" in unknown["message"]
     assert "missing required argument 'prompt'" in error_text(response(messages, 3))
     assert response(messages, 4)["result"] == {}
+
+
+def nested_call(request_id: int, depth: int) -> str:
+    """A `transcribe` call whose message nests `depth` levels: 3 for the envelope (message, params, arguments),
+    the rest an array of arrays as the audio."""
+    audio = "[" * (depth - 3) + "]" * (depth - 3)
+    return (
+        f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", '
+        f'"params": {{"name": "transcribe", "arguments": {{"audio": {audio}}}}}}}'
+    )
+
+
+def test_deeply_nested_json_is_refused_before_it_is_parsed(run: Runner, tiny_models: TinyModels) -> None:
+    # 100,000 levels in a 200 KB line used to crash the native server (SIGSEGV): the schema error quoted the
+    # value by dumping it recursively.
+    depth = cpp_limit("MAX_JSON_DEPTH")
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [nested_call(1, 100_000), nested_call(2, depth), nested_call(3, depth + 1), request(4, "ping")],
+    )
+    refused = {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32700,
+            "message": f"Parse error: arrays and objects nest more than {depth} levels deep; the limit is {depth}",
+            "data": {"limit": depth},
+        },
+    }
+    assert [messages[0], messages[2]] == [refused, refused] and len(messages) == 4
+    assert error_text(response(messages, 2)) == (
+        "Invalid arguments for transcribe: argument 'audio' must be a string, got an array of 1 item"
+    )
+    assert response(messages, 4)["result"] == {}
+
+
+def test_errors_quote_a_client_value_only_briefly(run: Runner, tiny_models: TinyModels) -> None:
+    limit = cpp_limit("MAX_QUOTED_BYTES")
+    huge = "é" * 100_000
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [
+            tool_call(1, "transcribe", {"audio": "AAAA", "encoding": huge}),
+            tool_call(2, "transcribe", {"audio": "AAAA", huge: 1}),
+            request(3, huge),
+            tool_call(4, "transcribe", {"audio": {str(key): key for key in range(1000)}}),
+        ],
+    )
+    clipped = "é" * (limit // 2) + "…"  # cut on a character boundary, never inside one
+    assert error_text(response(messages, 1)) == (
+        "Invalid arguments for transcribe: argument 'encoding' must be one of "
+        f'["wav","pcm_s16le"], got "{clipped}"'
+    )
+    assert (
+        error_text(response(messages, 2)) == f"Invalid arguments for transcribe: unknown argument '{clipped}'"
+    )
+    assert response(messages, 3)["error"] == {"code": -32601, "message": f"Method not found: '{clipped}'"}
+    assert error_text(response(messages, 4)) == (
+        "Invalid arguments for transcribe: argument 'audio' must be a string, got an object of 1000 keys"
+    )
 
 
 def test_unsupported_protocol_version_names_the_supported_ones(run: Runner, tiny_models: TinyModels) -> None:
