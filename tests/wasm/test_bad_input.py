@@ -1,13 +1,14 @@
-"""Bad input gets a clear error and the server keeps serving: invalid base64, audio that is not 16 kHz, a truncated
-model file, a prompt longer than the context, malformed or deeply nested JSON-RPC, huge values quoted in errors;
-and a cancelled call gets no response while the next one works. Each case runs on the native server and, through
-the worker's host code in node, on WASM."""
+"""Bad input gets a clear error and the server keeps serving: invalid base64, audio that is not 16 kHz, a WAV chunk
+size that would wrap a 32-bit offset, a truncated model file, a prompt longer than the context, malformed or deeply
+nested JSON-RPC, huge values quoted in errors; and a cancelled call gets no response while the next one works. Each
+case runs on the native server and, through the worker's host code in node, on WASM."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import struct
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -91,6 +92,23 @@ def test_invalid_base64_and_wrong_sample_rate_are_clear_errors(run: Runner, tiny
     assert rate.startswith("audio is 44100 Hz; transcribe needs 16000 Hz mono") and "sox" in rate
     assert "not a WAV file" in error_text(response(messages, 3))
     assert succeeded(response(messages, 4))["structuredContent"]["duration"] == 1.0
+
+
+def test_a_wav_chunk_size_past_the_end_is_refused_not_walked(run: Runner, tiny_models: TinyModels) -> None:
+    # 0xFFFFFFF8 + 8 is 2^32: in WASM, whose size_t has 32 bits, the chunk walk's offset wrapped back to where it
+    # was and the call never ended. Every chunk before 'data' must now fit in the bytes that follow it.
+    wav = wav_bytes(16000)
+    oversized = wav[:12] + b"LIST" + struct.pack("<I", 0xFFFFFFF8) + b"INFO" + wav[12:]
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [tool_call(1, "transcribe", {"audio": encoded(oversized)}), request(2, "ping")],
+    )
+    assert error_text(response(messages, 1)) == (
+        f"audio is a WAV file whose 'LIST' chunk claims 4294967288 bytes, but only {len(oversized) - 20} "
+        "follow it"
+    )
+    assert response(messages, 2)["result"] == {}
 
 
 @pytest.mark.parametrize("server", ["llama", "whisper"])
