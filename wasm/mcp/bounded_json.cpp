@@ -35,8 +35,9 @@ std::string clipped(const std::string& text) {
 }
 
 std::string quoted(const json& value) {
-    if (value.is_array()) return "an array of " + std::to_string(value.size()) + (value.size() == 1 ? " item" : " items");
-    if (value.is_object()) return "an object of " + std::to_string(value.size()) + (value.size() == 1 ? " key" : " keys");
+    std::string size = std::to_string(value.size());
+    if (value.is_array()) return "an array of " + size + (value.size() == 1 ? " item" : " items");
+    if (value.is_object()) return "an object of " + size + (value.size() == 1 ? " key" : " keys");
     if (value.is_string())  // only the clipped part is serialised, so a 50 MB string costs 100 bytes here
         return json(clipped(value.get_ref<const std::string&>())).dump(-1, ' ', false, json::error_handler_t::replace);
     return value.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -38,7 +38,8 @@ std::vector<std::string> validation_errors(const json& value, const json& schema
     if (schema.contains("enum")) {
         bool found = false;
         for (const auto& option : schema["enum"]) found = found || option == value;
-        if (!found) problems.push_back(name_of(path) + " must be one of " + schema["enum"].dump() + ", got " + quoted(value));
+        if (!found)
+            problems.push_back(name_of(path) + " must be one of " + schema["enum"].dump() + ", got " + quoted(value));
     }
     if (value.is_number()) {
         double number = value.get<double>();

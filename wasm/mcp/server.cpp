@@ -68,8 +68,9 @@ std::optional<std::string> envelope_version(const json& params) {
         for (const auto& v : HANDSHAKE_VERSIONS) supported.push_back(v);
         for (const auto& v : MODERN_VERSIONS) supported.push_back(v);
         throw RpcError(UNSUPPORTED_PROTOCOL_VERSION,
-                       "Unsupported protocol version '" + clipped(version) + "'; this server speaks " + joined(MODERN_VERSIONS) +
-                           " per request and " + joined(HANDSHAKE_VERSIONS) + " through initialize",
+                       "Unsupported protocol version '" + clipped(version) + "'; this server speaks " +
+                           joined(MODERN_VERSIONS) + " per request and " + joined(HANDSHAKE_VERSIONS) +
+                           " through initialize",
                        {{"supported", supported}, {"requested", version}});
     }
     return version;
@@ -278,7 +279,8 @@ json Server::call_tool(const json& params, const json& id, bool structured, bool
     if (tool == tools_.end()) {
         std::vector<std::string> names;
         for (const auto& t : tools_) names.push_back(t.name);
-        throw RpcError(INVALID_PARAMS, "Unknown tool: '" + clipped(name) + "' (this server offers: " + joined(names) + ")");
+        throw RpcError(INVALID_PARAMS,
+                       "Unknown tool: '" + clipped(name) + "' (this server offers: " + joined(names) + ")");
     }
     json arguments = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"]
                                                                                       : json::object();
