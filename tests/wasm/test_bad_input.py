@@ -284,6 +284,33 @@ def test_summarize_reads_special_token_strings_in_the_text_as_plain_text(
     assert prompt_tokens[2] - prompt_tokens[1] == as_text
 
 
+def test_members_of_the_wrong_type_get_json_rpc_errors(run: Runner, tiny_models: TinyModels) -> None:
+    # Each of these ended the server (an uncaught nlohmann type_error): "jsonrpc" read as a string where it is an
+    # object, and a notification's method where it is an array (natively in the stdin reader's cancellation check).
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [
+            '{"jsonrpc": {}, "id": 1, "method": "ping"}',
+            '{"jsonrpc": "2.0", "method": ["notifications/cancelled"]}',
+            request(2, "ping"),
+        ],
+    )
+    assert messages == [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "error": {"code": -32600, "message": "Invalid request: expected a JSON-RPC 2.0 object"},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": -32600, "message": "Invalid request: method must be a string"},
+        },
+        {"jsonrpc": "2.0", "id": 2, "result": {}},
+    ]
+
+
 def test_unsupported_protocol_version_names_the_supported_ones(run: Runner, tiny_models: TinyModels) -> None:
     envelope = {
         "io.modelcontextprotocol/protocolVersion": "2099-01-01",

@@ -99,7 +99,9 @@ void Server::send(const json& message) {
 std::optional<json> Server::cancelled_request_id(const std::string& line) {
     if (line.find("notifications/cancelled") == std::string::npos) return std::nullopt;
     json message = parse_bounded(line);
-    if (!message.is_object() || message.value("method", "") != "notifications/cancelled" || message.contains("id"))
+    // Members are compared as JSON values: value("method", "") would throw on a method that is not a string.
+    if (!message.is_object() || !message.contains("method") || message["method"] != "notifications/cancelled" ||
+        message.contains("id"))
         return std::nullopt;
     if (!message.contains("params") || !message["params"].is_object() || !message["params"].contains("requestId"))
         return std::nullopt;
@@ -156,7 +158,7 @@ void Server::handle_line(const std::string& line) {
         return;
     }
     json id = message.is_object() && message.contains("id") ? message["id"] : json(nullptr);
-    if (!message.is_object() || message.value("jsonrpc", "") != "2.0") {
+    if (!message.is_object() || !message.contains("jsonrpc") || message["jsonrpc"] != "2.0") {
         send(error_response(valid_id(id) ? id : json(nullptr), INVALID_REQUEST,
                             "Invalid request: expected a JSON-RPC 2.0 object"));
         return;
