@@ -4,6 +4,7 @@ machine pays for the compile), the tiny random models from `satchel models make-
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,22 @@ from satchel.models.tiny import make_tiny_models
 from satchel.wasm import build_servers
 from tests.support.speech import spoken_wav
 from tests.support.stdio_mcp import response, tool_call
+
+#: The bounds the C++ servers put on client input (one home: the C++ header; the tests read it from there).
+LIMITS_HEADER = Path(__file__).resolve().parents[2] / "wasm" / "mcp" / "limits.hpp"
+
+
+def cpp_limit(name: str) -> int:
+    """The value of `constexpr ... NAME = ...;` in wasm/mcp/limits.hpp (integers, `*` and earlier names)."""
+    values: dict[str, int] = {}
+    for match in re.finditer(r"constexpr \w+ (\w+) = ([^;]+);", LIMITS_HEADER.read_text()):
+        value = 1
+        for factor in match.group(2).split("*"):
+            factor = factor.strip()
+            value *= values[factor] if factor in values else int(factor.rstrip("uU"))
+        values[match.group(1)] = value
+    return values[name]
+
 
 #: How far the native and WASM builds' logits (of ~10-30) for the same token at the same step may be apart when the
 #: weights are F16 (the tiny models): the builds only sum float32 products in another order (x86-64-v3 FMA vs WASM

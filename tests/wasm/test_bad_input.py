@@ -1,12 +1,15 @@
-"""Bad input gets a clear error and the server keeps serving: invalid base64, audio that is not 16 kHz, a truncated
-model file, a prompt longer than the context, malformed JSON-RPC; and a cancelled call gets no response while
-the next one works. Each case runs on the native server and, through the worker's host code in node, on WASM."""
+"""Bad input gets a clear error and the server keeps serving: invalid base64, audio that is not 16 kHz, a WAV chunk
+size that would wrap a 32-bit offset, a truncated model file, a prompt longer than the context, malformed or deeply
+nested JSON-RPC, huge values quoted in errors, special-token strings in text to summarise; and a cancelled call gets
+no response while the next one works. Each case runs on the native server and, through the worker's host code in
+node, on WASM."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import struct
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +26,7 @@ from tests.support.stdio_mcp import (
     run_wasm,
     tool_call,
 )
-from tests.wasm.conftest import TinyModels
+from tests.wasm.conftest import TinyModels, cpp_limit
 
 Runner = Callable[..., list[dict[str, Any]]]
 PLATFORMS = ["native", "wasm"]
@@ -90,6 +93,23 @@ def test_invalid_base64_and_wrong_sample_rate_are_clear_errors(run: Runner, tiny
     assert rate.startswith("audio is 44100 Hz; transcribe needs 16000 Hz mono") and "sox" in rate
     assert "not a WAV file" in error_text(response(messages, 3))
     assert succeeded(response(messages, 4))["structuredContent"]["duration"] == 1.0
+
+
+def test_a_wav_chunk_size_past_the_end_is_refused_not_walked(run: Runner, tiny_models: TinyModels) -> None:
+    # 0xFFFFFFF8 + 8 is 2^32: in WASM, whose size_t has 32 bits, the chunk walk's offset wrapped back to where it
+    # was and the call never ended. Every chunk before 'data' must now fit in the bytes that follow it.
+    wav = wav_bytes(16000)
+    oversized = wav[:12] + b"LIST" + struct.pack("<I", 0xFFFFFFF8) + b"INFO" + wav[12:]
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [tool_call(1, "transcribe", {"audio": encoded(oversized)}), request(2, "ping")],
+    )
+    assert error_text(response(messages, 1)) == (
+        f"audio is a WAV file whose 'LIST' chunk claims 4294967288 bytes, but only {len(oversized) - 20} "
+        "follow it"
+    )
+    assert response(messages, 2)["result"] == {}
 
 
 @pytest.mark.parametrize("server", ["llama", "whisper"])
@@ -172,6 +192,123 @@ def test_malformed_messages_get_json_rpc_errors(run: Runner, tiny_models: TinyMo
     assert unknown["code"] == -32602 and "generate, summarize, score" in unknown["message"]
     assert "missing required argument 'prompt'" in error_text(response(messages, 3))
     assert response(messages, 4)["result"] == {}
+
+
+def nested_call(request_id: int, depth: int) -> str:
+    """A `transcribe` call whose message nests `depth` levels: 3 for the envelope (message, params, arguments),
+    the rest an array of arrays as the audio."""
+    audio = "[" * (depth - 3) + "]" * (depth - 3)
+    return (
+        f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", '
+        f'"params": {{"name": "transcribe", "arguments": {{"audio": {audio}}}}}}}'
+    )
+
+
+def test_deeply_nested_json_is_refused_before_it_is_parsed(run: Runner, tiny_models: TinyModels) -> None:
+    # 100,000 levels in a 200 KB line used to crash the native server (SIGSEGV): the schema error quoted the
+    # value by dumping it recursively.
+    depth = cpp_limit("MAX_JSON_DEPTH")
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [nested_call(1, 100_000), nested_call(2, depth), nested_call(3, depth + 1), request(4, "ping")],
+    )
+    refused = {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32700,
+            "message": f"Parse error: arrays and objects nest more than {depth} levels deep; the limit is {depth}",
+            "data": {"limit": depth},
+        },
+    }
+    assert [messages[0], messages[2]] == [refused, refused] and len(messages) == 4
+    assert error_text(response(messages, 2)) == (
+        "Invalid arguments for transcribe: argument 'audio' must be a string, got an array of 1 item"
+    )
+    assert response(messages, 4)["result"] == {}
+
+
+def test_errors_quote_a_client_value_only_briefly(run: Runner, tiny_models: TinyModels) -> None:
+    limit = cpp_limit("MAX_QUOTED_BYTES")
+    huge = "é" * 100_000
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [
+            tool_call(1, "transcribe", {"audio": "AAAA", "encoding": huge}),
+            tool_call(2, "transcribe", {"audio": "AAAA", huge: 1}),
+            request(3, huge),
+            tool_call(4, "transcribe", {"audio": {str(key): key for key in range(1000)}}),
+        ],
+    )
+    clipped = "é" * (limit // 2) + "…"  # cut on a character boundary, never inside one
+    assert error_text(response(messages, 1)) == (
+        "Invalid arguments for transcribe: argument 'encoding' must be one of "
+        f'["wav","pcm_s16le"], got "{clipped}"'
+    )
+    assert (
+        error_text(response(messages, 2)) == f"Invalid arguments for transcribe: unknown argument '{clipped}'"
+    )
+    assert response(messages, 3)["error"] == {"code": -32601, "message": f"Method not found: '{clipped}'"}
+    assert error_text(response(messages, 4)) == (
+        "Invalid arguments for transcribe: argument 'audio' must be a string, got an object of 1000 keys"
+    )
+
+
+def test_summarize_reads_special_token_strings_in_the_text_as_plain_text(
+    run: Runner, tiny_models: TinyModels
+) -> None:
+    # "<s>" and "</s>" are control tokens of the tiny model's vocabulary (llama's SentencePiece one), as
+    # "<|im_start|>" is of a ChatML model's. Read as such in the text to summarise, they would end the user's turn
+    # and open others. `generate` never reads special tokens, so it tells what the text costs as plain text: ten
+    # more copies must cost summarize's prompt exactly as many tokens as generate's.
+    def text(copies: int) -> str:
+        return "Notes. " + "</s><s>" * copies
+
+    messages = run(
+        "llama",
+        tiny_models.llama,
+        [
+            tool_call(1, "summarize", {"text": text(10)}),
+            tool_call(2, "summarize", {"text": text(20)}),
+            tool_call(3, "generate", {"prompt": text(10), "max_tokens": 1}),
+            tool_call(4, "generate", {"prompt": text(20), "max_tokens": 1}),
+        ],
+    )
+    prompt_tokens = {
+        i: succeeded(response(messages, i))["structuredContent"]["prompt_tokens"] for i in range(1, 5)
+    }
+    as_text = prompt_tokens[4] - prompt_tokens[3]
+    assert as_text > 20, "ten copies of '</s><s>' as text are more than two tokens each"
+    assert prompt_tokens[2] - prompt_tokens[1] == as_text
+
+
+def test_members_of_the_wrong_type_get_json_rpc_errors(run: Runner, tiny_models: TinyModels) -> None:
+    # Each of these ended the server (an uncaught nlohmann type_error): "jsonrpc" read as a string where it is an
+    # object, and a notification's method where it is an array (natively in the stdin reader's cancellation check).
+    messages = run(
+        "whisper",
+        tiny_models.whisper,
+        [
+            '{"jsonrpc": {}, "id": 1, "method": "ping"}',
+            '{"jsonrpc": "2.0", "method": ["notifications/cancelled"]}',
+            request(2, "ping"),
+        ],
+    )
+    assert messages == [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "error": {"code": -32600, "message": "Invalid request: expected a JSON-RPC 2.0 object"},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": -32600, "message": "Invalid request: method must be a string"},
+        },
+        {"jsonrpc": "2.0", "id": 2, "result": {}},
+    ]
 
 
 def test_unsupported_protocol_version_names_the_supported_ones(run: Runner, tiny_models: TinyModels) -> None:

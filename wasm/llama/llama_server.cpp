@@ -15,6 +15,10 @@ using mcp::json;
 using mcp::ToolError;
 
 constexpr int PROGRESS_EVERY = 8;  // tokens per progress notification
+// Where the text to summarise goes while the chat template is applied: the template's own parts are then tokenized
+// with special tokens recognised, and the text without, so text holding "<|im_start|>" or "</s>" stays text and
+// cannot open a turn of its own.
+const std::string TEXT_SLOT = "\x1fsatchel-text\x1f";
 
 struct Generation {
     std::string text;
@@ -36,7 +40,8 @@ public:
         load();
         std::string prompt = arguments["prompt"];
         std::vector<std::string> stop = arguments.value("stop", std::vector<std::string>{});
-        Generation result = run(prompt, false, arguments.value("max_tokens", 128), arguments.value("temperature", 0.0),
+        std::vector<llama_token> tokens = tokenize(prompt, true, false);
+        Generation result = run(tokens, arguments.value("max_tokens", 128), arguments.value("temperature", 0.0),
                                 arguments.value("seed", 0), stop, call);
         return {{"text", result.text},
                 {"tokens", result.tokens},
@@ -50,7 +55,7 @@ public:
         std::string ask = length == "short"    ? "in one or two sentences"
                           : length == "medium" ? "in one paragraph"
                                                : "in a few paragraphs, keeping every key point";
-        std::string request = "Summarize the following text " + ask + ".\n\n" + arguments["text"].get<std::string>();
+        std::string request = "Summarize the following text " + ask + ".\n\n" + TEXT_SLOT;
         llama_chat_message chat[] = {
             {"system", "You write faithful, concise summaries. Reply with the summary only."},
             {"user", request.c_str()},
@@ -61,8 +66,22 @@ public:
             throw ToolError("the model's chat template is not one llama.cpp can apply without a Jinja engine");
         std::string formatted(size_t(size), '\0');
         llama_chat_apply_template(tmpl, chat, 2, true, formatted.data(), size);
+        size_t slot = formatted.find(TEXT_SLOT);
+        if (slot == std::string::npos)
+            throw ToolError("the model's chat template dropped the user's message; summarize cannot use it");
+        const llama_vocab* vocab = llama_model_get_vocab(model_);
+        std::vector<llama_token> prompt;
+        if (llama_vocab_get_add_bos(vocab)) prompt.push_back(llama_vocab_bos(vocab));
+        auto append = [&](const std::string& part, bool parse_special) {
+            std::vector<llama_token> tokens = tokenize(part, false, parse_special);
+            prompt.insert(prompt.end(), tokens.begin(), tokens.end());
+        };
+        append(formatted.substr(0, slot), true);  // the template's own text, special tokens and all
+        append(arguments["text"].get_ref<const std::string&>(), false);  // the user's text: never a special token
+        append(formatted.substr(slot + TEXT_SLOT.size()), true);
+        if (llama_vocab_get_add_eos(vocab)) prompt.push_back(llama_vocab_eos(vocab));
         int max_tokens = length == "short" ? 96 : length == "medium" ? 256 : 512;
-        Generation result = run(formatted, true, max_tokens, 0.0, 0, {}, call);
+        Generation result = run(prompt, max_tokens, 0.0, 0, {}, call);
         size_t start = result.text.find_first_not_of(" \n");
         std::string summary = start == std::string::npos ? "" : result.text.substr(start);
         return {{"text", summary}, {"finish_reason", result.finish_reason}, {"prompt_tokens", result.prompt_tokens}};
@@ -79,7 +98,8 @@ public:
             if (token < 0 || token >= n_vocab)
                 throw ToolError("token " + std::to_string(token) + " is not in the model's vocabulary of " +
                                 std::to_string(n_vocab) + " tokens");
-        std::vector<llama_token> prompt = evaluate_prompt(arguments["prompt"], false, call);
+        std::vector<llama_token> prompt = tokenize(arguments["prompt"], true, false);
+        evaluate_prompt(prompt, call);
         int n_ctx = int(llama_n_ctx(context_));
         if (int(prompt.size() + continuation.size()) > n_ctx)
             throw ToolError("the prompt and the tokens are " + std::to_string(prompt.size() + continuation.size()) +
@@ -139,12 +159,14 @@ private:
         context_ = context;
     }
 
-    std::vector<llama_token> tokenize(const std::string& text, bool parse_special) {
+    // `add_special` adds the model's BOS (where it has one) in front; `parse_special` reads special-token
+    // strings such as "<|im_start|>" as those tokens, which only text of our own (a chat template) may do.
+    std::vector<llama_token> tokenize(const std::string& text, bool add_special, bool parse_special) {
         const llama_vocab* vocab = llama_model_get_vocab(model_);
-        int count = -llama_tokenize(vocab, text.data(), int32_t(text.size()), nullptr, 0, true, parse_special);
+        int count = -llama_tokenize(vocab, text.data(), int32_t(text.size()), nullptr, 0, add_special, parse_special);
         std::vector<llama_token> tokens(size_t(std::max(count, 0)));
-        if (llama_tokenize(vocab, text.data(), int32_t(text.size()), tokens.data(), int32_t(tokens.size()), true,
-                           parse_special) < 0)
+        if (llama_tokenize(vocab, text.data(), int32_t(text.size()), tokens.data(), int32_t(tokens.size()),
+                           add_special, parse_special) < 0)
             throw ToolError("the prompt could not be tokenized");
         return tokens;
     }
@@ -156,9 +178,8 @@ private:
     }
 
     // Clears the context and evaluates the prompt; the logits of its last token are then ready.
-    std::vector<llama_token> evaluate_prompt(const std::string& prompt, bool parse_special, mcp::CallContext& call) {
+    void evaluate_prompt(std::vector<llama_token>& tokens, mcp::CallContext& call) {
         int n_ctx = int(llama_n_ctx(context_));
-        std::vector<llama_token> tokens = tokenize(prompt, parse_special);
         if (tokens.empty()) throw ToolError("the prompt is empty");
         if (int(tokens.size()) >= n_ctx)
             throw ToolError("the prompt is " + std::to_string(tokens.size()) + " tokens; the context holds " +
@@ -171,14 +192,13 @@ private:
             if (llama_decode(context_, llama_batch_get_one(tokens.data() + start, n)) != 0)
                 throw ToolError("llama.cpp failed to evaluate the prompt");
         }
-        return tokens;
     }
 
-    Generation run(const std::string& prompt, bool parse_special, int max_tokens, double temperature, int seed,
+    Generation run(std::vector<llama_token>& tokens, int max_tokens, double temperature, int seed,
                    const std::vector<std::string>& stop, mcp::CallContext& call) {
         const llama_vocab* vocab = llama_model_get_vocab(model_);
         int n_ctx = int(llama_n_ctx(context_));
-        std::vector<llama_token> tokens = evaluate_prompt(prompt, parse_special, call);
+        evaluate_prompt(tokens, call);
         Generation out;
         out.prompt_tokens = int(tokens.size());
         int budget = std::min(max_tokens, n_ctx - int(tokens.size()));

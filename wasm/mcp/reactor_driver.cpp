@@ -49,10 +49,14 @@ __attribute__((export_name("handle"))) int handle(const char* pointer, size_t le
             startup_error = error.what();
         }
     }
+    if (server && length > mcp::MAX_LINE_BYTES) {
+        server->refuse_long_line();  // without copying it first
+        return 0;
+    }
     std::string line(pointer, length);
     if (!server) {
         mcp::json id = nullptr;
-        mcp::json message = mcp::json::parse(line, nullptr, false);
+        mcp::json message = mcp::parse_bounded(line);
         if (message.is_object() && message.contains("id")) id = message["id"];
         else return 1;
         write_line(mcp::json{{"jsonrpc", "2.0"},

@@ -20,7 +20,8 @@ bool has_type(const json& value, const std::string& type) {
     return false;
 }
 
-std::string name_of(const std::string& path) { return path.empty() ? "arguments" : "argument '" + path + "'"; }
+// A path is built from the client's keys, so it is clipped like any quoted value.
+std::string name_of(const std::string& path) { return path.empty() ? "arguments" : "argument '" + clipped(path) + "'"; }
 
 }  // namespace
 
@@ -30,14 +31,15 @@ std::vector<std::string> validation_errors(const json& value, const json& schema
         const std::string type = schema["type"];
         if (!has_type(value, type)) {
             problems.push_back(name_of(path) + " must be " + (type == "array" || type == "object" ? "an " : "a ") +
-                               type + ", got " + value.dump());
+                               type + ", got " + quoted(value));
             return problems;
         }
     }
     if (schema.contains("enum")) {
         bool found = false;
         for (const auto& option : schema["enum"]) found = found || option == value;
-        if (!found) problems.push_back(name_of(path) + " must be one of " + schema["enum"].dump() + ", got " + value.dump());
+        if (!found)
+            problems.push_back(name_of(path) + " must be one of " + schema["enum"].dump() + ", got " + quoted(value));
     }
     if (value.is_number()) {
         double number = value.get<double>();
@@ -71,7 +73,7 @@ std::vector<std::string> validation_errors(const json& value, const json& schema
                 auto inner = validation_errors(item, properties[key], inner_path);
                 problems.insert(problems.end(), inner.begin(), inner.end());
             } else if (schema.contains("additionalProperties") && schema["additionalProperties"] == false) {
-                problems.push_back("unknown argument '" + inner_path + "'");
+                problems.push_back("unknown argument '" + clipped(inner_path) + "'");
             }
         }
     }

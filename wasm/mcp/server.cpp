@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "limits.hpp"
 #include "schema.hpp"
 
 namespace mcp {
@@ -18,7 +19,6 @@ const char* CLIENT_CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilitie
 const char* SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
 // The tool set is fixed for the life of a build, so 2026 clients may cache lists for an hour.
 const int LIST_TTL_MS = 3600000;
-const size_t MAX_LINE_BYTES = 64u * 1024u * 1024u;
 
 bool valid_id(const json& id) { return id.is_string() || id.is_number_integer(); }
 
@@ -68,8 +68,9 @@ std::optional<std::string> envelope_version(const json& params) {
         for (const auto& v : HANDSHAKE_VERSIONS) supported.push_back(v);
         for (const auto& v : MODERN_VERSIONS) supported.push_back(v);
         throw RpcError(UNSUPPORTED_PROTOCOL_VERSION,
-                       "Unsupported protocol version '" + version + "'; this server speaks " + joined(MODERN_VERSIONS) +
-                           " per request and " + joined(HANDSHAKE_VERSIONS) + " through initialize",
+                       "Unsupported protocol version '" + clipped(version) + "'; this server speaks " +
+                           joined(MODERN_VERSIONS) + " per request and " + joined(HANDSHAKE_VERSIONS) +
+                           " through initialize",
                        {{"supported", supported}, {"requested", version}});
     }
     return version;
@@ -97,8 +98,10 @@ void Server::send(const json& message) {
 
 std::optional<json> Server::cancelled_request_id(const std::string& line) {
     if (line.find("notifications/cancelled") == std::string::npos) return std::nullopt;
-    json message = json::parse(line, nullptr, false);
-    if (!message.is_object() || message.value("method", "") != "notifications/cancelled" || message.contains("id"))
+    json message = parse_bounded(line);
+    // Members are compared as JSON values: value("method", "") would throw on a method that is not a string.
+    if (!message.is_object() || !message.contains("method") || message["method"] != "notifications/cancelled" ||
+        message.contains("id"))
         return std::nullopt;
     if (!message.contains("params") || !message["params"].is_object() || !message["params"].contains("requestId"))
         return std::nullopt;
@@ -125,7 +128,7 @@ void Server::forget_cancel_before_start(const json& request_id) {
 }
 
 std::optional<json> Server::request_id_of(const std::string& line) {
-    json message = json::parse(line, nullptr, false);
+    json message = parse_bounded(line);
     if (!message.is_object() || !message.contains("id") || !message.contains("method")) return std::nullopt;
     return message["id"];
 }
@@ -133,8 +136,16 @@ std::optional<json> Server::request_id_of(const std::string& line) {
 void Server::handle_line(const std::string& line) {
     if (line.find_first_not_of(" \t\r\n") == std::string::npos) return;
     if (line.size() > MAX_LINE_BYTES) {
-        send(error_response(nullptr, INVALID_REQUEST,
-                            "Invalid request: message longer than " + std::to_string(MAX_LINE_BYTES) + " bytes"));
+        refuse_long_line();
+        return;
+    }
+    if (nested_deeper_than(line, MAX_JSON_DEPTH)) {
+        // Worded as the Python tool server words it (satchel/tools/jsonrpc.py): one limit, one error.
+        const std::string limit = std::to_string(MAX_JSON_DEPTH);
+        send(error_response(nullptr, PARSE_ERROR,
+                            "Parse error: arrays and objects nest more than " + limit + " levels deep; the limit is " +
+                                limit,
+                            {{"limit", MAX_JSON_DEPTH}}));
         return;
     }
     json message = json::parse(line, nullptr, false);
@@ -147,7 +158,7 @@ void Server::handle_line(const std::string& line) {
         return;
     }
     json id = message.is_object() && message.contains("id") ? message["id"] : json(nullptr);
-    if (!message.is_object() || message.value("jsonrpc", "") != "2.0") {
+    if (!message.is_object() || !message.contains("jsonrpc") || message["jsonrpc"] != "2.0") {
         send(error_response(valid_id(id) ? id : json(nullptr), INVALID_REQUEST,
                             "Invalid request: expected a JSON-RPC 2.0 object"));
         return;
@@ -184,6 +195,11 @@ void Server::handle_line(const std::string& line) {
     }
 }
 
+void Server::refuse_long_line() {
+    send(error_response(nullptr, INVALID_REQUEST,
+                        "Invalid request: message longer than " + std::to_string(MAX_LINE_BYTES) + " bytes"));
+}
+
 json Server::dispatch(const json& request, const json& id, bool& respond) {
     const std::string method = request["method"];
     const json params = request.value("params", json::object());
@@ -213,7 +229,7 @@ json Server::dispatch(const json& request, const json& id, bool& respond) {
     } else if (method == "tools/call") {
         result = call_tool(params, id, era.structured(), respond);
     } else {
-        throw RpcError(METHOD_NOT_FOUND, "Method not found: '" + method + "'");
+        throw RpcError(METHOD_NOT_FOUND, "Method not found: '" + clipped(method) + "'");
     }
     if (era.modern) {
         result["resultType"] = "complete";
@@ -265,7 +281,8 @@ json Server::call_tool(const json& params, const json& id, bool structured, bool
     if (tool == tools_.end()) {
         std::vector<std::string> names;
         for (const auto& t : tools_) names.push_back(t.name);
-        throw RpcError(INVALID_PARAMS, "Unknown tool: '" + name + "' (this server offers: " + joined(names) + ")");
+        throw RpcError(INVALID_PARAMS,
+                       "Unknown tool: '" + clipped(name) + "' (this server offers: " + joined(names) + ")");
     }
     json arguments = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"]
                                                                                       : json::object();
@@ -296,7 +313,7 @@ json Server::call_tool(const json& params, const json& id, bool structured, bool
             return json::object();
         }
         if (!in_flight_.emplace(id_key(id), flag).second)
-            throw RpcError(INVALID_REQUEST, "Invalid request: id " + id.dump() + " is already in use");
+            throw RpcError(INVALID_REQUEST, "Invalid request: id " + quoted(id) + " is already in use");
     }
     CallContext context([this](const json& message) { send(message); }, token, flag);
     json result;

@@ -14,11 +14,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "bounded_json.hpp"
 
 namespace mcp {
-
-using json = nlohmann::ordered_json;
 
 // JSON-RPC error codes used by MCP.
 constexpr int PARSE_ERROR = -32700;
@@ -84,6 +82,10 @@ public:
     // Serves one line of the stream to completion, writing every message it produces (progress notifications,
     // then the response) to the sink. Never throws.
     void handle_line(const std::string& line);
+
+    // Answers a line longer than MAX_LINE_BYTES with a JSON-RPC error naming the limit (handle_line does this
+    // itself; a driver that skipped such a line without reading it whole calls it in the line's place).
+    void refuse_long_line();
 
     // Marks a running request as cancelled; safe from another thread (the native stdin reader). The tool stops
     // at its next check and no response is sent. Returns false when no such request is running.

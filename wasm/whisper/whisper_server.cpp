@@ -21,6 +21,14 @@ constexpr size_t MAX_SAMPLES = SAMPLE_RATE * 60 * 10;  // ten minutes per call k
 uint32_t read_u32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
 uint16_t read_u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
 
+// A chunk's four-letter id for a message, with any byte that is not printable ASCII shown as '?'.
+std::string chunk_name(const uint8_t* chunk) {
+    std::string name(reinterpret_cast<const char*>(chunk), 4);
+    for (char& c : name)
+        if (c < 0x20 || c > 0x7e) c = '?';
+    return name;
+}
+
 // 16 kHz samples in [-1, 1] from a RIFF/WAVE file (PCM 16-bit or IEEE float 32-bit; channels are averaged).
 std::vector<float> decode_wav(const std::vector<uint8_t>& data) {
     if (data.size() < 12 || std::memcmp(data.data(), "RIFF", 4) != 0 || std::memcmp(data.data() + 8, "WAVE", 4) != 0)
@@ -34,7 +42,8 @@ std::vector<float> decode_wav(const std::vector<uint8_t>& data) {
     while (offset + 8 <= data.size()) {
         const uint8_t* chunk = data.data() + offset;
         size_t size = read_u32(chunk + 4);
-        size_t available = std::min(size, data.size() - offset - 8);
+        size_t left = data.size() - offset - 8;  // no overflow: the loop condition holds
+        size_t available = std::min(size, left);
         if (std::memcmp(chunk, "fmt ", 4) == 0 && available >= 16) {
             format = read_u16(chunk + 8);
             channels = read_u16(chunk + 10);
@@ -46,7 +55,12 @@ std::vector<float> decode_wav(const std::vector<uint8_t>& data) {
             sample_bytes = available;  // a stream whose size field was never patched still decodes
             break;
         }
-        offset += 8 + size + (size & 1);
+        // Every other chunk must fit in what is left: a size near 2^32 would otherwise wrap a 32-bit offset (size_t
+        // in WASM) back to where it was, and the walk would never end.
+        if (size > left)
+            throw ToolError("audio is a WAV file whose '" + chunk_name(chunk) + "' chunk claims " +
+                            std::to_string(size) + " bytes, but only " + std::to_string(left) + " follow it");
+        offset += 8 + size + (size & 1);  // at most data.size() + 1
     }
     if (!format) throw ToolError("audio is a WAV file without a 'fmt ' chunk");
     if (!samples) throw ToolError("audio is a WAV file without a 'data' chunk");
