@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from satchel.tools.jsonrpc import MAX_DEPTH
 from tests.support.stdio_mcp import (
     StdioSession,
     notification,
@@ -338,3 +339,8 @@ def test_cancelled_call_gets_no_response_and_the_next_call_works(
         messages = server.finish()
     assert [m.get("id") for m in messages if "id" in m] == [3]
     assert len(succeeded(response(messages, 3))["structuredContent"]["tokens"]) == 3
+
+
+def test_the_cpp_and_python_servers_share_one_nesting_limit() -> None:
+    # Both refuse the same messages with the same parse error, whichever server a call reaches.
+    assert cpp_limit("MAX_JSON_DEPTH") == MAX_DEPTH
