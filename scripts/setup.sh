@@ -12,6 +12,7 @@ APT_PACKAGES=(chromium fonts-liberation libcairo2 nodejs)
 APT_PACKAGES+=(emscripten binaryen ninja-build cmake g++)  # wasm: satchel wasm builds the C++ MCP servers
 APT_PACKAGES+=(cmake g++ espeak-ng sox)  # models: whisper.cpp quantiser build, spoken test audio
 APT_PACKAGES+=(nginx caddy)  # bundle: the generated web-server configs are tested with the real servers
+APT_PACKAGES+=(clang-14 libclang-rt-14-dev)  # reliability: libFuzzer + ASan/UBSan over the C++ MCP core
 
 log() { printf 'setup: %s\n' "$*"; }
 
