@@ -12,10 +12,11 @@ import { McpHost } from "./mcp-host.js";
 import { modelsView } from "./models-panel.js";
 import { watchNetwork } from "./network-status.js";
 import { outboxView } from "./outbox-panel.js";
+import { queueFlusher } from "./queue-flush.js";
 import { serverActions } from "./server-actions.js";
 import { renderServers } from "./servers-panel.js";
 import { startServiceWorker } from "./service-worker.js";
-import { askServiceWorker, onServiceWorkerMessage } from "./sw-client.js";
+import { onServiceWorkerMessage } from "./sw-client.js";
 import { watchStorage } from "./storage-status.js";
 import { signInControls } from "./sign-in.js";
 import { showTool } from "./tool-panel.js";
@@ -90,19 +91,14 @@ function startHost(policy) {
   const outbox = outboxView({ counts: $("outbox-counts"), list: $("outbox-list") });
   const models = modelsView($("model-list"), { servers: () => host.servers() });
   onServiceWorkerMessage("registry-changed", models.refresh);
-  let retryTimer = null;
-  async function flush(force) {
-    clearTimeout(retryTimer);
-    const outcome = await askServiceWorker("flush-queue", { force });
-    if (outcome.retryInMs !== null && navigator.onLine) retryTimer = setTimeout(() => flush(false), outcome.retryInMs);
-  }
+  const queue = queueFlusher();
   onServiceWorkerMessage("queue-changed", () => {
     outbox.refresh();
     renderServerList(); // a queued call may have found a server that now wants a sign-in
   });
   onServiceWorkerMessage("registry-changed", renderServerList);
   window.addEventListener("online", () => {
-    flush(true);
+    void queue.reconnected();
     host.refresh();
   });
   window.addEventListener("offline", renderServerList);
@@ -117,7 +113,7 @@ function startHost(policy) {
       await Promise.all([host.refresh(), dictation.refresh()]);
       // A kiosk stores the models its admin bundled at first launch, in the background (progress: Models panel).
       if (navigator.onLine) preloadBundledModels().catch((error) => console.warn(`bundled models: ${error.message}`));
-      if (navigator.onLine) await flush(false);
+      if (navigator.onLine) await queue.flush(false);
     },
     beforeActivate: () => pool.stopAll("Satchel is switching to its new version"),
   };
