@@ -82,13 +82,18 @@ def wait_for_more(page: Page, servers: list[OAuthMcpServer], than: int) -> int:
         if now > than or now == CALLS:
             return now
         time.sleep(0.05)
+    raise AssertionError(
+        f"no call delivered within {STATE_TIMEOUT_S:.0f} s of the network coming back ({than} so far)\n"
+        f"{outbox_report(page)}"
+    )
+
+
+def outbox_report(page: Page) -> str:
+    """What the Outbox shows of the calls still waiting, and why (for a failure's message)."""
     waiting = [
         line for line in page.locator("#outbox-list").inner_text().splitlines() if not line.startswith("sent")
     ]
-    raise AssertionError(
-        f"no call delivered within {STATE_TIMEOUT_S:.0f} s of the network coming back ({than} so far); "
-        f"the outbox says: {chr(10).join(waiting[:20])}"
-    )
+    return "the Outbox says:\n" + "\n".join(waiting[:30])
 
 
 def test_queued_calls_survive_a_flapping_network_and_service_worker_restarts_exactly_once_and_in_order(
@@ -120,7 +125,10 @@ def test_queued_calls_survive_a_flapping_network_and_service_worker_restarts_exa
         if flap % (FLAPS // SERVICE_WORKER_STOPS) == FLAPS // SERVICE_WORKER_STOPS - 1:
             restart_service_worker(page)
     context.set_offline(False)
-    expect(counts).to_have_text(f"0 pending · {CALLS} sent · 0 failed")
+    try:
+        expect(counts).to_have_text(f"0 pending · {CALLS} sent · 0 failed")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{outbox_report(page)}") from None
     delivered_s = time.monotonic() - started
 
     deliveries = 0
