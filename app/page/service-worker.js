@@ -9,6 +9,11 @@ const SW_URL = "/sw.js";
 const CONTROLLER_AT_LOAD = "serviceWorker" in navigator ? navigator.serviceWorker.controller : null;
 const UPDATE_CHECK_MS = 30 * 60_000;
 const ACTIVATION_GRACE_MS = 3_000;
+/** How often, and how many times, the page asks a waiting version it switches to again to stop waiting. */
+const SKIP_WAITING_RETRY_MS = 2_000;
+const SKIP_WAITING_RETRIES = 60;
+/** How long a page that reloaded to switch versions waits for the switch before it starts as the old build. */
+const SWITCH_WAIT_MS = 60_000;
 /** How long the page waits for a waiting version to say which build it is before offering it anyway. */
 const ANSWER_WAIT_MS = 10_000;
 /** sessionStorage key: the build this tab's user accepted, until it takes control. */
@@ -57,12 +62,20 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
     updates.postMessage("activating");
     // Waits for the answer: Chromium may drop a message to a stopped worker whose sender has left meanwhile.
     await askServiceWorker("skip-waiting", {}, worker).catch(() => {});
+    // Chromium can also leave a version waiting after its skipWaiting() (the old version was busy then, and the
+    // activation is not tried again when it goes idle): ask again while this page is open and it still waits.
+    let tries = 0;
+    const again = setInterval(() => {
+      if (worker.state !== "installed" || ++tries > SKIP_WAITING_RETRIES) clearInterval(again);
+      else void askServiceWorker("skip-waiting", {}, worker).catch(() => {});
+    }, SKIP_WAITING_RETRY_MS);
   };
-  const offerUpdate = async (worker) => {
+  /** @param {ServiceWorker} worker @returns {Promise<string | null>} */
+  const buildOf = (worker) => Promise.race([askServiceWorker("build", {}, worker), delay(ANSWER_WAIT_MS, null)]).catch(() => null);
+  /** @param {ServiceWorker} worker @param {string | null} [known] its build, when already asked */
+  const offerUpdate = async (worker, known) => {
     if (!navigator.serviceWorker.controller) return;
-    const build = await Promise.race([askServiceWorker("build", {}, worker), delay(ANSWER_WAIT_MS, null)]).catch(() => null);
-    // The user accepted this very build in this tab before a reload: ask for it again rather than offer it again.
-    if (build && sessionStorage.getItem(UPDATE_ACCEPTED) === build) void switchTo(worker);
+    const build = known ?? (await buildOf(worker));
     onUpdateWaiting(async () => {
       if (build) sessionStorage.setItem(UPDATE_ACCEPTED, build);
       await switchTo(worker);
@@ -78,7 +91,30 @@ export async function startServiceWorker({ offlineStatus, onUpdateWaiting, onOff
       if (worker.state === "redundant" && !registration.active) setStatus("error", "Offline use failed to install");
     });
   };
-  if (registration.waiting) offerUpdate(registration.waiting);
+  // The build this tab's user accepted already controls it, yet no switch was seen: it took over while this page
+  // (of the old build) was loading, before anything listened. Reload once, into it.
+  const accepted = sessionStorage.getItem(UPDATE_ACCEPTED);
+  if (hadController && accepted && !registration.waiting && (await askServiceWorker("build").catch(() => null)) === accepted) {
+    sessionStorage.removeItem(UPDATE_ACCEPTED);
+    window.location.reload();
+    return;
+  }
+  if (registration.waiting) {
+    const waiting = registration.waiting;
+    const build = await buildOf(waiting);
+    if (hadController && build && sessionStorage.getItem(UPDATE_ACCEPTED) === build) {
+      // This tab's user accepted this very build before a reload: switch now, and start nothing meanwhile, since
+      // every request this page makes keeps the old version busy, which holds the switch back. The page reloads
+      // when the new version takes over; if it has not after a while, it runs as it is.
+      setStatus("updating", "Switching to the new version…");
+      await switchTo(waiting);
+      await new Promise((resolve) => {
+        navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+        setTimeout(resolve, SWITCH_WAIT_MS);
+      });
+    }
+    offerUpdate(waiting, build);
+  }
   if (registration.installing) follow(registration.installing);
   registration.addEventListener("updatefound", () => follow(registration.installing));
 
