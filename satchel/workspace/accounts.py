@@ -16,12 +16,10 @@ import hmac
 import re
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from satchel.workspace.accounts_schema import LOCAL_USER_ID, LOCAL_USER_NAME
-from satchel.workspace.notes import _now, _transaction, open_database
+from satchel.workspace.notes import WorkspaceFile, _now, _transaction
 
 #: A user name: what a person types on the sign-in page.
 USER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -84,16 +82,8 @@ def check_password(password: str) -> str:
     return password
 
 
-class AccountStore:
+class AccountStore(WorkspaceFile):
     """The users of one workspace file. Safe to share between threads."""
-
-    def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._db = open_database(path)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     def add(self, name: str, password: str) -> int:
         """Add a user; their id. AccountError for a bad name or password, or a name already taken."""

@@ -16,15 +16,13 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from mcp.server.auth.provider import AccessToken, AuthorizationCode, AuthorizationParams, RefreshToken
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
-from satchel.workspace.notes import _transaction, open_database
+from satchel.workspace.notes import WorkspaceFile, _transaction
 
 ACCESS_TOKEN_LIFETIME_S = 3600
 REFRESH_TOKEN_LIFETIME_S = 30 * 24 * 3600
@@ -74,16 +72,8 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class GrantStore:
+class GrantStore(WorkspaceFile):
     """Clients, sign-in requests, codes, grants and tokens of one workspace file. Safe to share between threads."""
-
-    def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._db = open_database(path)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     # Clients (RFC 7591)
 

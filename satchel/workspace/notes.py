@@ -132,6 +132,20 @@ def open_database(path: Path) -> sqlite3.Connection:
     return db
 
 
+class WorkspaceFile:
+    """One connection to the workspace file, and the lock that makes a store on it safe to share between threads:
+    the base of the stores of users and of sign-in grants, which keep their own connection (WAL: readers never
+    wait)."""
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        self._db = open_database(path)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
 class NoteStore:
     """The notes database. Safe to share between threads: one connection, one lock.
 
